@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Arbiter needs to build and test on Debian 12, then configures and builds.
+# Idempotent: installs only missing packages; re-running just rebuilds.
+#   scripts/setup.sh [PRESET]   (default preset: ci)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libhowardhinnant-date-dev tzdata
+  libsqlite3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing missing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+preset="${1:-ci}"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"

@@ -1,0 +1,53 @@
+#include "arbiter/common/diagnostics.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace arbiter {
+
+std::string SourceLocation::ToString() const {
+  std::string out = file.empty() ? "<input>" : file;
+  if (line > 0) {
+    out += ":" + std::to_string(line);
+    if (column > 0) out += ":" + std::to_string(column);
+  }
+  return out;
+}
+
+void Diagnostics::Error(SourceLocation loc, std::string message, std::string hint) {
+  items_.push_back({Severity::kError, std::move(loc), std::move(message), std::move(hint)});
+  ++errors_;
+}
+
+void Diagnostics::Warning(SourceLocation loc, std::string message, std::string hint) {
+  items_.push_back({Severity::kWarning, std::move(loc), std::move(message), std::move(hint)});
+}
+
+void Diagnostics::SortByLocation() {
+  std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.location.file, a.location.line, a.location.column) <
+           std::tie(b.location.file, b.location.line, b.location.column);
+  });
+}
+
+std::string RenderDiagnostic(const Diagnostic& d, const std::string& source_line) {
+  std::string out = d.location.ToString();
+  out += d.severity == Severity::kError ? ": error: " : ": warning: ";
+  out += d.message;
+  out += "\n";
+  if (!source_line.empty()) {
+    out += "  " + source_line + "\n";
+    if (d.location.column > 0) {
+      std::string pad;
+      // Keep tabs so the caret lines up with the source.
+      for (int i = 0; i < d.location.column - 1 && i < static_cast<int>(source_line.size()); ++i) {
+        pad += source_line[i] == '\t' ? '\t' : ' ';
+      }
+      out += "  " + pad + "^\n";
+    }
+  }
+  if (!d.hint.empty()) out += "  hint: " + d.hint + "\n";
+  return out;
+}
+
+}  // namespace arbiter

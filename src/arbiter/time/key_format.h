@@ -1,0 +1,47 @@
+// KeyFormat: a strftime-like pattern for time-window partition keys, compiled
+// once so that formatting and parsing a key take tens of nanoseconds.
+//
+// Supported conversions: %Y (4-digit year), %m, %d, %H, %M, %S (2 digits),
+// %z (+HHMM), %% (a literal '%'). Everything else is literal text.
+// Immutable; safe to share.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arbiter/common/status.h"
+#include "arbiter/time/time_zone.h"
+
+namespace arbiter::time {
+
+struct KeyFields {
+  int year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0;
+  std::optional<int> offset_seconds;  // only when the format has %z
+};
+
+class KeyFormat {
+ public:
+  // kInvalidArgument for an unknown conversion ("unsupported conversion '%b' at
+  // offset 3; supported: %Y %m %d %H %M %S %z %%") or a trailing '%'.
+  static Result<KeyFormat> Compile(std::string_view pattern);
+
+  const std::string& pattern() const { return pattern_; }
+  bool has(char conversion) const;  // e.g. has('H')
+
+  // Appends the formatted key to *out.
+  void Format(const KeyFields& fields, std::string* out) const;
+  // Parses a whole key; nullopt if it does not match the pattern exactly.
+  std::optional<KeyFields> Parse(std::string_view key) const;
+
+ private:
+  struct Piece {
+    char conversion = 0;  // 0 = literal
+    std::string literal;
+  };
+  std::string pattern_;
+  std::vector<Piece> pieces_;
+};
+
+}  // namespace arbiter::time
