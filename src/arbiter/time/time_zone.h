@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "arbiter/common/clock.h"
 #include "arbiter/common/status.h"
@@ -35,10 +36,23 @@ class TimeZone {
   virtual std::chrono::seconds OffsetAt(TimePoint utc) const = 0;
   virtual LocalSeconds ToLocal(TimePoint utc) const = 0;
   virtual LocalToUtc ToUtc(LocalSeconds local) const = 0;
+
+  // True when ToLocal(utc) is the second occurrence of a wall-clock time that
+  // repeats after a fall-back transition. The default derives it from the other
+  // members; implementations may answer faster.
+  virtual bool IsRepeatedLocal(TimePoint utc) const;
 };
 
 // Looks up an IANA zone. kInvalidArgument "unknown time zone 'Europe/Viena';
 // did you mean 'Europe/Vienna'?" when it does not exist.
+// Zones are built once per name and cached for the life of the process, so
+// repeated lookups are cheap. Thread-safe.
 Result<std::shared_ptr<const TimeZone>> LookupTimeZone(std::string_view name);
+
+// The UTC zone (never fails; does not need tzdata).
+std::shared_ptr<const TimeZone> UtcTimeZone();
+
+// Every zone name the system tzdata knows, sorted. Read once and cached.
+const std::vector<std::string>& KnownTimeZoneNames();
 
 }  // namespace arbiter::time
