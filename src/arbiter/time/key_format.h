@@ -6,6 +6,7 @@
 // Immutable; safe to share.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,8 @@ struct KeyFields {
 class KeyFormat {
  public:
   // kInvalidArgument for an unknown conversion ("unsupported conversion '%b' at
-  // offset 3; supported: %Y %m %d %H %M %S %z %%") or a trailing '%'.
+  // offset 3; supported: %Y %m %d %H %M %S %z %%"), a trailing '%', an empty
+  // pattern, or a conversion used twice (its value would be ambiguous).
   static Result<KeyFormat> Compile(std::string_view pattern);
 
   const std::string& pattern() const { return pattern_; }
@@ -32,7 +34,10 @@ class KeyFormat {
 
   // Appends the formatted key to *out.
   void Format(const KeyFields& fields, std::string* out) const;
-  // Parses a whole key; nullopt if it does not match the pattern exactly.
+  // Parses a whole key; nullopt if it does not match the pattern exactly: every
+  // literal, exactly the digits each conversion takes, values in range (a day
+  // that does not exist in the parsed month, e.g. 2023-02-29, is rejected).
+  // Fields the pattern lacks keep their KeyFields defaults.
   std::optional<KeyFields> Parse(std::string_view key) const;
 
  private:
@@ -40,8 +45,11 @@ class KeyFormat {
     char conversion = 0;  // 0 = literal
     std::string literal;
   };
+  static uint32_t Bit(char conversion);
+
   std::string pattern_;
   std::vector<Piece> pieces_;
+  uint32_t present_ = 0;  // Bit() of each conversion in the pattern
 };
 
 }  // namespace arbiter::time
