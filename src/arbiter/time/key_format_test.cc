@@ -32,7 +32,8 @@ TEST(KeyFormatTest, CompileErrors) {
   EXPECT_FALSE(KeyFormat::Compile("").ok());
   auto twice = KeyFormat::Compile("%Y-%m-%Y");
   ASSERT_FALSE(twice.ok());
-  EXPECT_EQ(twice.status().message(), "key format '%Y-%m-%Y': conversion %Y appears more than once");
+  EXPECT_EQ(twice.status().message(),
+            "key format '%Y-%m-%Y': conversion %Y appears more than once");
 }
 
 TEST(KeyFormatTest, HasReportsConversions) {
