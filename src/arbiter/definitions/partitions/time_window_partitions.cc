@@ -142,7 +142,8 @@ struct TimeWindowPartitions::Impl {
     *repeated = false;
     if (spec.cadence == Cadence::kHourly) {
       const int64_t utc = first_utc + i * kHour;
-      const int64_t offset = zone->OffsetAt(Utc(utc)).count();
+      const time::UtcInfo info = zone->InfoAt(Utc(utc));
+      const int64_t offset = info.offset.count();
       const int64_t local = utc + offset;
       const int64_t days = FloorDiv(local, kDay);
       const int64_t sod = local - days * kDay;
@@ -154,7 +155,7 @@ struct TimeWindowPartitions::Impl {
       f.minute = static_cast<int>(sod / 60 % 60);
       f.second = static_cast<int>(sod % 60);
       f.offset_seconds = static_cast<int>(offset);
-      *repeated = offset_suffix && zone->IsRepeatedLocal(Utc(utc));
+      *repeated = offset_suffix && info.repeated_local;
       return f;
     }
     const int64_t local = LocalStart(i);
@@ -324,7 +325,6 @@ std::string TimeWindowPartitions::KeyAt(int64_t index) const {
   bool repeated = false;
   const KeyFields f = impl_->FieldsAt(index, &repeated);
   std::string key;
-  key.reserve(24);
   impl_->format.Format(f, &key);
   if (repeated) AppendCompactOffset(*f.offset_seconds, &key);
   return key;

@@ -1,0 +1,191 @@
+// The CLI run in-process: exit codes, human and JSON output, on the shipped
+// example project and on broken projects.
+#include "arbiter/cli/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "arbiter/testing/temp_dir.h"
+
+namespace arbiter::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Output {
+  int code;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  Output Run(std::vector<std::string> args, const std::string& cwd = "") {
+    std::ostringstream out, err;
+    CliEnv env;
+    env.clock = &clock_;
+    env.cwd = cwd.empty() ? ARBITER_SOURCE_DIR : cwd;
+    env.env.get_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    env.env.read_file = [](const std::string& p) -> Result<std::string> {
+      return NotFoundError(p);
+    };
+    int code = RunCli(args, out, err, env);
+    return {code, out.str(), err.str()};
+  }
+
+  FakeClock clock_{TimePoint(std::chrono::seconds(1717200000))};  // 2024-06-01T00:00:00Z
+  const std::string example_ = "examples/commoncrawl";
+};
+
+TEST_F(CliTest, CheckExampleProjectPasses) {
+  Output o = Run({"check", example_});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("ok: commoncrawl: 3 assets, 4 runtimes"));
+  // DATABRICKS_TOKEN is not set in this environment: a warning, not an error.
+  EXPECT_THAT(o.err, HasSubstr("warning: runtime 'databricks': token: environment variable "
+                               "DATABRICKS_TOKEN is not set"));
+}
+
+TEST_F(CliTest, AssetsTableInDependencyOrder) {
+  Output o = Run({"-C", example_, "assets"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  size_t nodes = o.out.find("commoncrawl/nodes"), edges = o.out.find("commoncrawl/edges  ");
+  ASSERT_NE(nodes, std::string::npos);
+  ASSERT_NE(edges, std::string::npos);
+  EXPECT_LT(nodes, edges);
+  EXPECT_THAT(o.out, HasSubstr("ASSET"));
+  EXPECT_THAT(o.out, HasSubstr("crawl_seed (8)"));
+  EXPECT_THAT(o.out, HasSubstr("fixed: local"));
+}
+
+TEST_F(CliTest, AssetsJson) {
+  Output o = Run({"assets", "--json", "-C", example_});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  ASSERT_EQ(j["assets"].size(), 3u);
+  EXPECT_EQ(j["assets"][0]["key"], "commoncrawl/nodes");
+  EXPECT_EQ(j["assets"][0]["partitions"]["count"], 8);
+  EXPECT_EQ(j["assets"][1]["deps"][0], "commoncrawl/nodes");
+  EXPECT_EQ(j["assets"][2]["placement"], "fixed: local");
+}
+
+TEST_F(CliTest, PartitionsRangeAndLimit) {
+  Output o = Run({"-C", example_, "partitions", "commoncrawl/edges", "--from",
+                  "CC-MAIN-2024-18|seeds-a", "--to", "CC-MAIN-2024-22|seeds-b"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("CC-MAIN-2024-18|seeds-a\nCC-MAIN-2024-18|seeds-b\n"
+                               "CC-MAIN-2024-22|seeds-a\nCC-MAIN-2024-22|seeds-b\n"));
+  EXPECT_THAT(o.out, HasSubstr("(4 shown of 4 selected, 8 in total)"));
+
+  Output limited = Run({"-C", example_, "--json", "partitions", "commoncrawl/nodes", "--limit", "3"});
+  ASSERT_EQ(limited.code, kExitOk) << limited.err;
+  auto j = nlohmann::json::parse(limited.out);
+  EXPECT_EQ(j["total"], 8);
+  EXPECT_EQ(j["shown"], 3);
+  EXPECT_EQ(j["truncated"], true);
+  EXPECT_EQ(j["keys"][2], "CC-MAIN-2024-18|seeds-a");
+}
+
+TEST_F(CliTest, PartitionsErrors) {
+  Output unknown = Run({"-C", example_, "partitions", "commoncrawl/edgs"});
+  EXPECT_EQ(unknown.code, kExitFailure);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown asset 'commoncrawl/edgs'; did you mean "
+                                     "'commoncrawl/edges'?"));
+  Output badkey = Run({"-C", example_, "partitions", "commoncrawl/summary", "--from", "CC-X"});
+  EXPECT_EQ(badkey.code, kExitFailure);
+  EXPECT_THAT(badkey.err, HasSubstr("--from: 'CC-X' is not a partition of 'commoncrawl/summary'"));
+  EXPECT_THAT(badkey.err, HasSubstr("keys look like 'CC-MAIN-2024-10'"));
+  Output reversed = Run({"-C", example_, "partitions", "commoncrawl/summary", "--from",
+                         "CC-MAIN-2024-26", "--to", "CC-MAIN-2024-10"});
+  EXPECT_EQ(reversed.code, kExitFailure);
+  EXPECT_THAT(reversed.err, HasSubstr("comes after --to"));
+}
+
+TEST_F(CliTest, TimePartitionsShowWindowsAcrossDst) {
+  testing::TempDir dir;
+  dir.Write("jobs/a.py", "");
+  dir.Write("arbiter.yaml", R"(
+runtimes: {local: {type: local}}
+partitions:
+  hours:
+    time: {cadence: hourly, start: 2024-10-27T01:00, end: 2024-10-27T04:00, timezone: Europe/Vienna}
+assets:
+  a: {partitions: hours, job: {script: jobs/a.py}}
+)");
+  Output o = Run({"--json", "partitions", "a"}, dir.str());
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  // 01:00 CEST, 02:00 CEST, 02:00 CET (the repeated hour), 03:00 CET: four real hours.
+  ASSERT_EQ(j["total"], 4);
+  EXPECT_EQ(j["keys"][1]["start"], "2024-10-27T02:00:00+02:00");
+  EXPECT_EQ(j["keys"][2]["start"], "2024-10-27T02:00:00+01:00");
+  EXPECT_NE(j["keys"][1]["key"], j["keys"][2]["key"]);
+}
+
+TEST_F(CliTest, BrokenProjectExitsOneWithPreciseErrors) {
+  testing::TempDir dir;
+  dir.Write("arbiter.yaml", "runtimes: {local: {type: local}}\nassets:\n  a:\n    partitons: x\n");
+  Output o = Run({"check"}, dir.str());
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_THAT(o.err, HasSubstr("arbiter.yaml:4:5: error: unknown key 'partitons' in asset 'a'; "
+                               "did you mean 'partitions'?\n      partitons: x\n      ^\n"));
+  EXPECT_THAT(o.err, HasSubstr("2 errors, 0 warnings"));
+
+  Output json = Run({"check", "--json"}, dir.str());
+  EXPECT_EQ(json.code, kExitFailure);
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["diagnostics"][0]["line"], 3);
+  EXPECT_EQ(j["diagnostics"][1]["column"], 5);
+
+  Output assets = Run({"assets"}, dir.str());
+  EXPECT_EQ(assets.code, kExitFailure);
+  EXPECT_THAT(assets.err, HasSubstr("the project has 2 errors"));
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({}).code, kExitUsage);
+  Output o = Run({"frobnicate"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("arbiter --help"));
+  EXPECT_EQ(Run({"partitions"}).code, kExitUsage);  // ASSET is required
+  EXPECT_EQ(Run({"partitions", "a", "--limit", "-1"}).code, kExitUsage);
+}
+
+TEST_F(CliTest, HelpAndVersion) {
+  Output help = Run({"--help"});
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_THAT(help.out, HasSubstr("check"));
+  EXPECT_THAT(help.out, HasSubstr("Exit codes"));
+  Output sub = Run({"partitions", "--help"});
+  EXPECT_EQ(sub.code, kExitOk);
+  EXPECT_THAT(sub.out, HasSubstr("--from"));
+  Output v = Run({"--version"});
+  EXPECT_EQ(v.code, kExitOk);
+  EXPECT_THAT(v.out, HasSubstr("arbiter 0.1.0"));
+}
+
+TEST_F(CliTest, InitCreatesAProjectThatChecksClean) {
+  testing::TempDir dir;
+  Output o = Run({"init", "newproj"}, dir.str());
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  Output check = Run({"-C", "newproj", "check"}, dir.str());
+  EXPECT_EQ(check.code, kExitOk) << check.err;
+  EXPECT_THAT(check.out, HasSubstr("2 assets, 1 runtime"));
+  EXPECT_EQ(check.err, "");  // no warnings either
+  Output again = Run({"init", "newproj"}, dir.str());
+  EXPECT_EQ(again.code, kExitFailure);
+  EXPECT_THAT(again.err, HasSubstr("already exists"));
+}
+
+TEST_F(CliTest, NoProjectFound) {
+  testing::TempDir dir;
+  Output o = Run({"assets"}, dir.str());
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_THAT(o.err, HasSubstr("no arbiter.yaml in"));
+}
+
+}  // namespace
+}  // namespace arbiter::cli

@@ -1,0 +1,68 @@
+// What every subcommand gets: the global flags, the output streams and the
+// environment, plus helpers to load the project and report its diagnostics
+// the same way everywhere. Not thread-safe; one per invocation.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "arbiter/cli/cli.h"
+#include "arbiter/definitions/project_loader.h"
+
+namespace arbiter::cli {
+
+struct GlobalFlags {
+  std::string directory;  // -C DIR
+  bool json = false;      // --json
+};
+
+class CommandContext {
+ public:
+  CommandContext(const GlobalFlags& flags, std::ostream& out, std::ostream& err,
+                 const CliEnv& env)
+      : flags_(flags), out_(out), err_(err), env_(env) {}
+
+  const GlobalFlags& flags() const { return flags_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  const CliEnv& env() const { return env_; }
+
+  // Directory given by -C (or an explicit argument), resolved against cwd.
+  std::string ResolveDir(const std::string& dir) const;
+
+  // Finds and loads the project (from -C or by walking up from cwd). On errors
+  // prints every diagnostic and returns nullptr; warnings are summarised.
+  std::unique_ptr<definitions::LoadResult> LoadOrReport();
+
+  // Prints diagnostics to err() in compiler style with source excerpts.
+  void PrintDiagnostics(const definitions::LoadResult& result);
+  static nlohmann::json DiagnosticsJson(const Diagnostics& diags);
+
+ private:
+  const GlobalFlags& flags_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const CliEnv& env_;
+};
+
+// Subcommands. Each returns an exit code.
+struct CheckArgs {
+  std::string dir;
+};
+int RunCheck(CommandContext& ctx, const CheckArgs& args);
+int RunAssets(CommandContext& ctx);
+struct PartitionsArgs {
+  std::string asset;
+  std::string from, to;
+  int64_t limit = 100;  // 0 = all
+};
+int RunPartitions(CommandContext& ctx, const PartitionsArgs& args);
+struct InitArgs {
+  std::string dir;
+};
+int RunInit(CommandContext& ctx, const InitArgs& args);
+
+}  // namespace arbiter::cli

@@ -1,0 +1,113 @@
+// `arbiter partitions ASSET [--from A] [--to B] [--limit N]`: the partition
+// keys of an asset (a range of them), without enumerating the whole
+// definition: only the printed keys are materialized.
+#include "arbiter/cli/command_context.h"
+#include "arbiter/cli/text_table.h"
+#include "arbiter/common/strings.h"
+#include "arbiter/definitions/partitions/partition_set.h"
+#include "arbiter/definitions/partitions/time_window_partitions.h"
+#include "arbiter/time/local_date_time.h"
+
+namespace arbiter::cli {
+namespace {
+
+using definitions::PartitionsDef;
+
+std::optional<int64_t> Bound(CommandContext& ctx, const PartitionsDef& def,
+                             const std::string& asset, const char* flag, const std::string& key) {
+  auto index = def.IndexOf(key);
+  if (!index) {
+    ctx.err() << "error: " << flag << ": " << Quote(key) << " is not a partition of " << Quote(asset)
+              << "\n";
+    if (def.Size() > 0) {
+      ctx.err() << "  hint: keys look like " << Quote(def.KeyAt(0)) << " ... "
+                << Quote(def.KeyAt(def.Size() - 1)) << "\n";
+    }
+  }
+  return index;
+}
+
+}  // namespace
+
+int RunPartitions(CommandContext& ctx, const PartitionsArgs& args) {
+  auto loaded = ctx.LoadOrReport();
+  if (!loaded) return kExitFailure;
+  const definitions::Project& p = *loaded->project;
+  const definitions::AssetDef* asset = p.FindAsset(args.asset);
+  if (!asset) {
+    std::vector<std::string> names;
+    for (const auto& [k, a] : p.assets) names.push_back(k.str());
+    ctx.err() << "error: unknown asset " << Quote(args.asset) << DidYouMean(args.asset, names)
+              << "\n  hint: 'arbiter assets' lists them\n";
+    return kExitFailure;
+  }
+  const PartitionsDef* def = p.PartitionsOf(*asset);
+  if (!def) {
+    ctx.err() << "error: asset " << Quote(args.asset) << " is not partitioned\n";
+    return kExitFailure;
+  }
+  int64_t begin = 0, end = def->Size();
+  if (!args.from.empty()) {
+    auto b = Bound(ctx, *def, args.asset, "--from", args.from);
+    if (!b) return kExitFailure;
+    begin = *b;
+  }
+  if (!args.to.empty()) {
+    auto e = Bound(ctx, *def, args.asset, "--to", args.to);
+    if (!e) return kExitFailure;
+    end = *e + 1;  // --to is inclusive
+  }
+  if (begin >= end) {
+    ctx.err() << "error: --from " << Quote(args.from) << " comes after --to " << Quote(args.to)
+              << "\n";
+    return kExitFailure;
+  }
+  const auto selection = definitions::PartitionSet::Range(begin, end);
+  const int64_t selected = selection.Count();
+  const int64_t shown = args.limit == 0 ? selected : std::min(selected, args.limit);
+  const auto* windows = dynamic_cast<const definitions::TimeWindowPartitions*>(def);
+
+  if (ctx.flags().json) {
+    nlohmann::json keys = nlohmann::json::array();
+    for (int64_t i = begin; i < begin + shown; ++i) {
+      if (windows) {
+        definitions::TimeWindow w = windows->WindowAt(i);
+        keys.push_back({{"key", def->KeyAt(i)},
+                        {"start", time::FormatIso8601(w.start, windows->zone())},
+                        {"end", time::FormatIso8601(w.end, windows->zone())}});
+      } else {
+        keys.push_back(def->KeyAt(i));
+      }
+    }
+    nlohmann::json j = {{"asset", asset->key.str()},
+                        {"partitions", asset->partitions},
+                        {"kind", definitions::PartitionsKindName(def->kind())},
+                        {"description", def->Describe()},
+                        {"total", def->Size()},
+                        {"selected", selected},
+                        {"shown", shown},
+                        {"truncated", shown < selected},
+                        {"keys", keys}};
+    ctx.out() << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  ctx.out() << asset->key.str() << ": " << asset->partitions << ", " << def->Describe() << "\n";
+  if (windows) {
+    TextTable table({"KEY", "START", "END"});
+    for (int64_t i = begin; i < begin + shown; ++i) {
+      definitions::TimeWindow w = windows->WindowAt(i);
+      table.AddRow({def->KeyAt(i), time::FormatIso8601(w.start, windows->zone()),
+                    time::FormatIso8601(w.end, windows->zone())});
+    }
+    table.Print(ctx.out());
+  } else {
+    for (int64_t i = begin; i < begin + shown; ++i) ctx.out() << def->KeyAt(i) << "\n";
+  }
+  ctx.out() << "(" << shown << " shown of " << selected << " selected, " << def->Size()
+            << " in total";
+  if (shown < selected) ctx.out() << "; --limit 0 shows all";
+  ctx.out() << ")\n";
+  return kExitOk;
+}
+
+}  // namespace arbiter::cli

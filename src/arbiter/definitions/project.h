@@ -1,0 +1,204 @@
+// Project: the validated, in-memory form of arbiter.yaml and the files it
+// includes. Produced by LoadProject (project_loader.h); immutable afterwards
+// and safe to share across threads. Every entity keeps the SourceLocation it
+// came from so later stages (plan, materialize) can point back at the file.
+// The schema is documented in docs/project-file.md; keep the two in step.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "arbiter/common/diagnostics.h"
+#include "arbiter/definitions/asset_key.h"
+#include "arbiter/definitions/partitions/partitions_def.h"
+#include "arbiter/definitions/secret_ref.h"
+
+namespace arbiter::definitions {
+
+// ---- Runtimes -------------------------------------------------------------
+
+enum class RuntimeType { kLocal, kDatabricks, kEmr, kEmrServerless };
+std::string_view RuntimeTypeName(RuntimeType t);  // "local", "databricks", "emr", "emr-serverless"
+
+struct LocalRuntimeConfig {
+  std::optional<std::string> spark_submit;  // path; default: spark-submit on PATH
+  std::optional<std::string> python;        // default: python3
+  double cost_per_hour = 0;                 // what a local run is worth, $/hour
+};
+
+struct DatabricksRuntimeConfig {
+  ConfigString host;                            // https://<workspace>.cloud.databricks.com
+  std::optional<ConfigString> token;            // PAT, by reference only
+  std::optional<ConfigString> client_id;        // OAuth M2M
+  std::optional<ConfigString> client_secret;    // by reference only
+  std::string spark_version;                    // e.g. 15.4.x-scala2.12
+  std::string staging;                          // dbfs:/... or /Volumes/...
+  std::string pricing_tier = "premium";         // standard | premium | enterprise
+  std::optional<std::string> region;
+  std::optional<std::string> instance_profile_arn;
+  std::optional<std::string> existing_cluster_id;
+  int spot_bid_price_percent = 100;
+  int first_on_demand = 1;                      // the driver is never on spot
+};
+
+struct AwsCredentialsConfig {
+  std::optional<std::string> profile;
+  std::optional<ConfigString> access_key_id;
+  std::optional<ConfigString> secret_access_key;
+  std::optional<ConfigString> session_token;
+};
+
+struct EmrRuntimeConfig {
+  std::string region;
+  std::string release_label;                 // emr-7.2.0
+  std::string staging;                       // s3://bucket/prefix
+  std::optional<std::string> log_uri;        // s3://...
+  std::string service_role = "EMR_DefaultRole";
+  std::string instance_profile = "EMR_EC2_DefaultRole";
+  std::vector<std::string> subnets;
+  std::optional<std::string> existing_cluster_id;
+  bool spot_task_nodes = true;
+  std::chrono::seconds spot_timeout{600};     // then SWITCH_TO_ON_DEMAND
+  std::string allocation_strategy = "price-capacity-optimized";
+  std::chrono::seconds idle_timeout{600};
+  std::optional<ConfigString> endpoint;       // custom endpoint (emulator, VPC endpoint)
+  AwsCredentialsConfig credentials;
+};
+
+struct EmrServerlessRuntimeConfig {
+  std::string region;
+  std::string application_id;
+  std::string execution_role_arn;
+  std::string staging;                        // s3://...
+  std::optional<std::string> release_label;
+  std::optional<std::string> log_uri;
+  std::optional<ConfigString> endpoint;
+  AwsCredentialsConfig credentials;
+};
+
+struct RuntimeConfig {
+  std::string name;
+  RuntimeType type = RuntimeType::kLocal;
+  int max_concurrency = 0;  // 0 = unlimited
+  SourceLocation location;
+  LocalRuntimeConfig local;
+  DatabricksRuntimeConfig databricks;
+  EmrRuntimeConfig emr;
+  EmrServerlessRuntimeConfig emr_serverless;
+};
+
+// ---- Assets ---------------------------------------------------------------
+
+enum class JobKind { kPySpark, kPython, kCommand };
+std::string_view JobKindName(JobKind k);
+
+struct JobSpec {
+  JobKind kind = JobKind::kPySpark;
+  std::string script;                // path relative to the project dir (pyspark, python)
+  std::vector<std::string> command;  // argv (command)
+  std::vector<std::string> args;
+  std::map<std::string, ConfigString> env;
+};
+
+struct WorkerShape {
+  std::optional<double> vcpu;
+  std::optional<double> memory_gib;
+};
+
+struct ComputeSpec {
+  int workers = 0;                   // fixed size, or the minimum when autoscaling
+  std::optional<int> max_workers;    // set = autoscale between workers and max_workers
+  WorkerShape worker;
+  WorkerShape driver;
+  std::map<std::string, std::string> instance_types;  // runtime type name -> instance type
+  std::vector<std::string> instance_families;         // hints, e.g. m5, r5d
+  bool spot = true;                  // workers may use spot; drivers never do
+  bool photon = false;               // Photon allowed on Databricks
+  std::optional<std::chrono::seconds> max_duration;
+};
+
+struct PlacementPolicy {
+  enum class Kind { kCheapest, kFastest, kFixed, kCheapestWithin };
+  Kind kind = Kind::kCheapest;
+  std::string runtime;                // kFixed
+  std::chrono::seconds deadline{0};   // kCheapestWithin
+  std::string ToString() const;       // "cheapest", "fixed: emr", "cheapest_within: 4h"
+};
+
+struct RuntimeOverride {
+  std::map<std::string, std::string> spark_conf;
+  nlohmann::json cluster = nlohmann::json::object();  // merged into the platform's cluster spec
+};
+
+struct AssetDef {
+  AssetKey key;
+  std::string description;
+  std::vector<AssetKey> deps;
+  std::string partitions;  // name of a partitions definition; empty = unpartitioned
+  JobSpec job;
+  ComputeSpec compute;
+  std::vector<std::string> runtimes;  // names of runtimes it may run on
+  PlacementPolicy placement;
+  std::map<std::string, RuntimeOverride> overrides;  // by runtime name
+  std::optional<std::chrono::seconds> expected_duration;
+  std::string code_version;
+  std::vector<std::string> owners;
+  std::map<std::string, std::string> tags;
+  SourceLocation location;
+};
+
+// ---- Partitions, pricing, schedules ----------------------------------------
+
+struct PartitionsEntry {
+  std::string name;
+  std::shared_ptr<const PartitionsDef> def;
+  SourceLocation location;
+};
+
+struct InstancePrice {
+  std::string instance_type;
+  std::optional<std::string> region;  // nullopt = every region
+  std::optional<double> on_demand;    // $/hour
+  std::optional<double> spot;         // $/hour
+  SourceLocation location;
+};
+
+struct PricingOverrides {
+  std::map<std::string, double> discounts;   // e.g. databricks_dbu -> 0.2 (20% off list)
+  std::map<std::string, double> dbu_rates;   // SKU -> $/DBU
+  std::vector<InstancePrice> instance_prices;
+};
+
+struct ScheduleDef {
+  std::string name;
+  std::string cron;  // validated five-field expression
+  std::string timezone = "UTC";
+  std::vector<AssetKey> assets;
+  enum class Target { kLatest, kAllMissing } target = Target::kLatest;
+  bool enabled = true;
+  SourceLocation location;
+};
+
+struct Project {
+  std::string name;
+  std::string root;          // absolute path of the project directory
+  std::string storage_url;   // empty = default (.arbiter/arbiter.db)
+  std::vector<std::string> files;  // arbiter.yaml and every included file, relative to root
+  std::map<AssetKey, AssetDef> assets;
+  std::map<std::string, PartitionsEntry> partitions;
+  std::map<std::string, RuntimeConfig> runtimes;
+  PricingOverrides pricing;
+  std::map<std::string, ScheduleDef> schedules;
+
+  const AssetDef* FindAsset(std::string_view key) const;
+  // The asset's partitions definition, or nullptr if it is unpartitioned.
+  const PartitionsDef* PartitionsOf(const AssetDef& asset) const;
+};
+
+}  // namespace arbiter::definitions
