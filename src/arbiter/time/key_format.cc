@@ -11,9 +11,20 @@
 namespace arbiter::time {
 namespace {
 
-void AppendDigits(int64_t v, int width, std::string* out) {
+// Most characters one conversion can print (an out-of-range int field: sign
+// and ten digits; %z: sign, hours, minutes).
+constexpr size_t kMaxConversionSize = 12;
+
+// Writes v zero-padded to `width` digits at *p and advances it.
+void PutDigits(int64_t v, int width, char** p) {
+  if (v >= 0 && v < 100 && width == 2) {  // the common case, kept branch-light
+    (*p)[0] = static_cast<char>('0' + v / 10);
+    (*p)[1] = static_cast<char>('0' + v % 10);
+    *p += 2;
+    return;
+  }
   if (v < 0) {
-    out->push_back('-');
+    *(*p)++ = '-';
     v = -v;
   }
   char buf[24];
@@ -22,8 +33,8 @@ void AppendDigits(int64_t v, int width, std::string* out) {
     buf[n++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v > 0);
-  for (int i = n; i < width; ++i) out->push_back('0');
-  while (n > 0) out->push_back(buf[--n]);
+  for (int i = n; i < width; ++i) *(*p)++ = '0';
+  while (n > 0) *(*p)++ = buf[--n];
 }
 
 // Reads exactly `n` digits from key[*pos]; -1 on a non-digit or end of input.
@@ -40,19 +51,6 @@ int ReadDigits(std::string_view key, size_t* pos, size_t n) {
 }
 
 }  // namespace
-
-uint32_t KeyFormat::Bit(char conversion) {
-  switch (conversion) {
-    case 'Y': return 1u << 0;
-    case 'm': return 1u << 1;
-    case 'd': return 1u << 2;
-    case 'H': return 1u << 3;
-    case 'M': return 1u << 4;
-    case 'S': return 1u << 5;
-    case 'z': return 1u << 6;
-    default: return 0;
-  }
-}
 
 Result<KeyFormat> KeyFormat::Compile(std::string_view pattern) {
   if (pattern.empty()) return InvalidArgumentError("key format is empty");
@@ -90,35 +88,41 @@ Result<KeyFormat> KeyFormat::Compile(std::string_view pattern) {
     f.present_ |= bit;
     f.pieces_.push_back(Piece{c, {}});
   }
+  for (const Piece& p : f.pieces_) {
+    f.max_size_ += p.conversion == 0 ? p.literal.size() : kMaxConversionSize;
+  }
   return f;
 }
 
-bool KeyFormat::has(char conversion) const {
-  const uint32_t bit = Bit(conversion);
-  return bit != 0 && (present_ & bit) != 0;
-}
-
 void KeyFormat::Format(const KeyFields& fields, std::string* out) const {
-  for (const Piece& p : pieces_) {
-    switch (p.conversion) {
-      case 0: out->append(p.literal); break;
-      case 'Y': AppendDigits(fields.year, 4, out); break;
-      case 'm': AppendDigits(fields.month, 2, out); break;
-      case 'd': AppendDigits(fields.day, 2, out); break;
-      case 'H': AppendDigits(fields.hour, 2, out); break;
-      case 'M': AppendDigits(fields.minute, 2, out); break;
-      case 'S': AppendDigits(fields.second, 2, out); break;
+  // Write into spare room and trim once: one size change instead of one per char.
+  const size_t old_size = out->size();
+  out->resize(old_size + max_size_);
+  char* const begin = out->data();
+  char* p = begin + old_size;
+  for (const Piece& piece : pieces_) {
+    switch (piece.conversion) {
+      case 0:
+        for (char c : piece.literal) *p++ = c;
+        break;
+      case 'Y': PutDigits(fields.year, 4, &p); break;
+      case 'm': PutDigits(fields.month, 2, &p); break;
+      case 'd': PutDigits(fields.day, 2, &p); break;
+      case 'H': PutDigits(fields.hour, 2, &p); break;
+      case 'M': PutDigits(fields.minute, 2, &p); break;
+      case 'S': PutDigits(fields.second, 2, &p); break;
       case 'z': {
-        int s = fields.offset_seconds.value_or(0);
-        out->push_back(s < 0 ? '-' : '+');
-        s = std::abs(s);
-        AppendDigits(s / 3600, 2, out);
-        AppendDigits(s / 60 % 60, 2, out);  // sub-minute offsets cannot be shown
+        int64_t s = fields.offset_seconds.value_or(0);
+        *p++ = s < 0 ? '-' : '+';
+        s = s < 0 ? -s : s;
+        PutDigits(s / 3600 % 100, 2, &p);
+        PutDigits(s / 60 % 60, 2, &p);  // sub-minute offsets cannot be shown
         break;
       }
       default: break;
     }
   }
+  out->resize(static_cast<size_t>(p - begin));
 }
 
 std::optional<KeyFields> KeyFormat::Parse(std::string_view key) const {

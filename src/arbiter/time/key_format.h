@@ -30,7 +30,7 @@ class KeyFormat {
   static Result<KeyFormat> Compile(std::string_view pattern);
 
   const std::string& pattern() const { return pattern_; }
-  bool has(char conversion) const;  // e.g. has('H')
+  bool has(char conversion) const { return (present_ & Bit(conversion)) != 0; }  // has('H')
 
   // Appends the formatted key to *out.
   void Format(const KeyFields& fields, std::string* out) const;
@@ -45,11 +45,23 @@ class KeyFormat {
     char conversion = 0;  // 0 = literal
     std::string literal;
   };
-  static uint32_t Bit(char conversion);
+  static constexpr uint32_t Bit(char conversion) {
+    switch (conversion) {
+      case 'Y': return 1u << 0;
+      case 'm': return 1u << 1;
+      case 'd': return 1u << 2;
+      case 'H': return 1u << 3;
+      case 'M': return 1u << 4;
+      case 'S': return 1u << 5;
+      case 'z': return 1u << 6;
+      default: return 0;
+    }
+  }
 
   std::string pattern_;
   std::vector<Piece> pieces_;
   uint32_t present_ = 0;  // Bit() of each conversion in the pattern
+  size_t max_size_ = 0;   // upper bound of a formatted key's length
 };
 
 }  // namespace arbiter::time

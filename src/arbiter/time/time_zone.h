@@ -28,6 +28,12 @@ struct LocalToUtc {
   bool ambiguous = false;    // local time occurs twice (fall back)
 };
 
+// What a zone says about one UTC instant (see TimeZone::InfoAt).
+struct UtcInfo {
+  std::chrono::seconds offset{0};
+  bool repeated_local = false;  // as IsRepeatedLocal
+};
+
 class TimeZone {
  public:
   virtual ~TimeZone() = default;
@@ -41,6 +47,9 @@ class TimeZone {
   // repeats after a fall-back transition. The default derives it from the other
   // members; implementations may answer faster.
   virtual bool IsRepeatedLocal(TimePoint utc) const;
+
+  // OffsetAt and IsRepeatedLocal in one lookup (the hot path of hourly keys).
+  virtual UtcInfo InfoAt(TimePoint utc) const { return {OffsetAt(utc), IsRepeatedLocal(utc)}; }
 };
 
 // Looks up an IANA zone. kInvalidArgument "unknown time zone 'Europe/Viena';

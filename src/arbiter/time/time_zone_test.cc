@@ -177,6 +177,73 @@ TEST(TimeZoneTest, AgreesWithDateLibraryEveryHalfHour) {
   }
 }
 
+// Every transition the tz library knows between 1900 and 2037, probed one
+// second before, at, and in the middle of each interval.
+TEST(TimeZoneTest, AgreesWithDateLibraryAtEveryTransition) {
+  for (const char* name : {"Europe/Vienna", "America/New_York", "Australia/Lord_Howe",
+                           "Asia/Kathmandu", "Europe/Dublin", "Africa/Casablanca",
+                           "America/Santiago", "Pacific/Apia"}) {
+    SCOPED_TRACE(name);
+    auto z = Zone(name);
+    const date::time_zone* ref = date::locate_zone(name);
+    TimePoint t = std::chrono::sys_days(1900y / 1 / 1);
+    int transitions = 0;
+    while (t < std::chrono::sys_days(2037y / 12 / 31)) {
+      const date::sys_info info = ref->get_info(t);
+      if (info.end >= std::chrono::sys_days(2037y / 12 / 31)) break;
+      const TimePoint next = TimePoint(info.end);
+      ASSERT_EQ(z->OffsetAt(next - 1s), info.offset);
+      ASSERT_EQ(z->OffsetAt(next), ref->get_info(next).offset);
+      ASSERT_EQ(z->OffsetAt(t + (next - t) / 2), info.offset);
+      const UtcInfo ui = z->InfoAt(next);
+      ASSERT_EQ(ui.offset, ref->get_info(next).offset);
+      ASSERT_EQ(ui.repeated_local, info.offset > ui.offset);
+      ASSERT_EQ(z->IsRepeatedLocal(next), ui.repeated_local);
+      t = next;
+      ++transitions;
+    }
+    EXPECT_GE(transitions, 2);  // Kathmandu has just two
+  }
+}
+
+// The tzdata files list transitions up to 2037 only; later ones come from the
+// POSIX rule in each file's footer. Expected instants from Python's zoneinfo,
+// which applies the same footer.
+TEST(TimeZoneTest, FollowsPosixRuleAfter2037) {
+  struct Case {
+    const char* zone;
+    int64_t at;
+    int64_t offset_after;
+    int64_t offset_before;
+  };
+  const Case cases[] = {
+      {"Europe/Vienna", 2216250000, 7200, 3600},         // 2040-03-25T01:00Z
+      {"Europe/Vienna", 2234998800, 3600, 7200},         // 2040-10-28T01:00Z
+      {"America/New_York", 2215062000, -14400, -18000},  // 2040-03-11T07:00Z
+      {"America/New_York", 2235621600, -18000, -14400},  // 2040-11-04T06:00Z
+      {"Australia/Sydney", 2532528000, 36000, 39600},    // 2050-04-02T16:00Z
+      {"Australia/Sydney", 2548252800, 39600, 36000},    // 2050-10-01T16:00Z
+      {"Europe/Dublin", 2374102800, 3600, 0},            // 2045-03-26T01:00Z (negative DST)
+      {"Europe/Dublin", 2392851600, 0, 3600},            // 2045-10-29T01:00Z
+      {"Australia/Lord_Howe", 2216818800, 37800, 39600},  // 2040-03-31T15:00Z (30 min)
+      {"Australia/Lord_Howe", 2233150200, 39600, 37800},  // 2040-10-06T15:30Z
+      {"America/Santiago", 2217466800, -14400, -10800},   // 2040-04-08T03:00Z (24:00 rule)
+      {"America/Santiago", 2230171200, -10800, -14400},   // 2040-09-02T04:00Z
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.zone) + " " + std::to_string(c.at));
+    auto z = Zone(c.zone);
+    EXPECT_EQ(z->OffsetAt(Utc(c.at)), seconds(c.offset_after));
+    EXPECT_EQ(z->OffsetAt(Utc(c.at - 1)), seconds(c.offset_before));
+    EXPECT_EQ(z->IsRepeatedLocal(Utc(c.at)), c.offset_after < c.offset_before);
+  }
+  auto vienna = Zone("Europe/Vienna");
+  LocalToUtc gap = vienna->ToUtc(Local(2040y / 3 / 25, 2, 30));
+  EXPECT_TRUE(gap.nonexistent);
+  EXPECT_EQ(gap.utc, Utc(2216250000));
+  EXPECT_EQ(vienna->OffsetAt(TimePoint(std::chrono::sys_days(2399y / 7 / 1))), 2h);
+}
+
 TEST(TimeZoneTest, FarPastAndFuture) {
   auto z = Zone("Europe/Vienna");
   // Before standard time zones, Vienna used local mean time (+1:05:21).
