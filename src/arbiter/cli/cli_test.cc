@@ -145,6 +145,25 @@ TEST_F(CliTest, BrokenProjectExitsOneWithPreciseErrors) {
   EXPECT_THAT(assets.err, HasSubstr("the project has 2 errors"));
 }
 
+TEST_F(CliTest, LiteralSecretIsNeverPrinted) {
+  testing::TempDir dir;
+  dir.Write("arbiter.yaml", R"(
+runtimes:
+  dbx:
+    type: databricks
+    host: https://dbc-1.cloud.databricks.com
+    token: dapi0123456789abcdef
+    spark_version: 15.4.x-scala2.12
+    staging: dbfs:/arbiter
+)");
+  for (auto args : {std::vector<std::string>{"check"}, {"check", "--json"}, {"assets"}}) {
+    Output o = Run(args, dir.str());
+    EXPECT_EQ(o.code, kExitFailure);
+    EXPECT_THAT(o.err + o.out, HasSubstr("must reference a secret"));
+    EXPECT_EQ((o.err + o.out).find("dapi0123"), std::string::npos) << o.err << o.out;
+  }
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Run({}).code, kExitUsage);
   Output o = Run({"frobnicate"});

@@ -23,6 +23,11 @@ void Diagnostics::Warning(SourceLocation loc, std::string message, std::string h
   items_.push_back({Severity::kWarning, std::move(loc), std::move(message), std::move(hint)});
 }
 
+void Diagnostics::Add(Diagnostic d) {
+  if (d.severity == Severity::kError) ++errors_;
+  items_.push_back(std::move(d));
+}
+
 void Diagnostics::SortByLocation() {
   std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.location.file, a.location.line, a.location.column) <
@@ -35,7 +40,7 @@ std::string RenderDiagnostic(const Diagnostic& d, const std::string& source_line
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
   out += d.message;
   out += "\n";
-  if (!source_line.empty()) {
+  if (!source_line.empty() && !d.redact_source) {
     out += "  " + source_line + "\n";
     if (d.location.column > 0) {
       std::string pad;

@@ -27,12 +27,15 @@ struct Diagnostic {
   SourceLocation location;
   std::string message;
   std::string hint;  // optional: how to fix it
+  // The source line holds a secret: never show it next to the message.
+  bool redact_source = false;
 };
 
 class Diagnostics {
  public:
   void Error(SourceLocation loc, std::string message, std::string hint = "");
   void Warning(SourceLocation loc, std::string message, std::string hint = "");
+  void Add(Diagnostic d);
 
   const std::vector<Diagnostic>& all() const { return items_; }
   int error_count() const { return errors_; }
@@ -47,8 +50,8 @@ class Diagnostics {
   int errors_ = 0;
 };
 
-// Renders one diagnostic. When `source_line` is non-empty it is shown with a
-// caret under the column, as compilers do.
+// Renders one diagnostic. When `source_line` is non-empty (and the diagnostic
+// is not redacted) it is shown with a caret under the column, as compilers do.
 std::string RenderDiagnostic(const Diagnostic& d, const std::string& source_line);
 
 }  // namespace arbiter

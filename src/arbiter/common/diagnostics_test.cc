@@ -31,5 +31,13 @@ TEST(DiagnosticsTest, RendersCompilerStyleWithCaretAndHint) {
   EXPECT_EQ(RenderDiagnostic(w, ""), "x.yaml: warning: no location\n");
 }
 
+TEST(DiagnosticsTest, RedactedSourceIsNeverShown) {
+  Diagnostics diags;
+  diags.Add({Severity::kError, {"a.yaml", 2, 10}, "'token' must reference a secret", "", true});
+  ASSERT_EQ(diags.error_count(), 1);
+  EXPECT_EQ(RenderDiagnostic(diags.all()[0], "  token: dapiSECRET"),
+            "a.yaml:2:10: error: 'token' must reference a secret\n");
+}
+
 }  // namespace
 }  // namespace arbiter

@@ -165,11 +165,12 @@ std::optional<ConfigString> YamlReader::Secret(const YAML::Node& map, std::strin
   auto c = Config(map, key);
   if (!c) return std::nullopt;
   if (!c->has_references()) {
-    // Never echo the value: it is probably a real secret.
-    Error(Get(map, key),
-          Quote(std::string(key)) + " must reference a secret, not contain it",
-          "write " + std::string(key) + ": ${env:" + std::string(example_env) + "} or " +
-              std::string(key) + ": ${file:PATH}, and rotate the secret if it was committed");
+    // Never echo the value, not even in the source excerpt: it is probably a real secret.
+    diags_->Add({Severity::kError, Loc(Get(map, key)),
+                 Quote(std::string(key)) + " must reference a secret, not contain it",
+                 "write " + std::string(key) + ": ${env:" + std::string(example_env) + "} or " +
+                     std::string(key) + ": ${file:PATH}, and rotate the secret if it was committed",
+                 /*redact_source=*/true});
     return std::nullopt;
   }
   return c;
