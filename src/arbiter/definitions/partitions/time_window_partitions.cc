@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arbiter/common/strings.h"
+#include "arbiter/definitions/partitions/static_partitions.h"
 #include "arbiter/time/local_date_time.h"
 
 namespace arbiter::definitions {
@@ -254,6 +255,19 @@ Result<std::unique_ptr<TimeWindowPartitions>> TimeWindowPartitions::Create(
   if (impl->spec.format.empty()) impl->spec.format = DefaultKeyFormat(cadence);
   ARBITER_ASSIGN_OR_RETURN(impl->format, time::KeyFormat::Compile(impl->spec.format));
   ARBITER_RETURN_IF_ERROR(ValidateKeyFormatForCadence(impl->format, cadence));
+  {
+    // Keys obey the rules of all partition keys (no '|', no control
+    // characters, ...); the literal text decides that, so one sample suffices.
+    KeyFields sample;
+    sample.offset_seconds = 0;
+    std::string key;
+    impl->format.Format(sample, &key);
+    Status valid = ValidatePartitionKey(key);
+    if (!valid.ok()) {
+      return InvalidArgumentError("key format " + Quote(impl->spec.format) +
+                                  " makes invalid keys: " + valid.message());
+    }
+  }
 
   // Keys print %Y with four digits, so windows must stay within years 1-9999.
   const int64_t min_local = DaysFromCivil(1, 1, 1) * kDay;

@@ -500,6 +500,12 @@ TEST(TimeWindowPartitionsTest, CreateErrors) {
   TimeWindowSpec f = Spec(Cadence::kDaily, "2024-01-01", std::nullopt);
   f.format = "%Y-%m";
   EXPECT_EQ(CreateError(f), "key format '%Y-%m' cannot identify daily windows: it lacks %d");
+  f.format = "%Y|%m|%d";
+  EXPECT_EQ(CreateError(f),
+            "key format '%Y|%m|%d' makes invalid keys: partition key '1970|01|01' contains '|', "
+            "which separates the dimensions of multi-partition keys");
+  f.format = " %Y-%m-%d";
+  EXPECT_NE(CreateError(f).find("leading or trailing space"), std::string::npos);
   f.format = "%Y-%m-%e";
   EXPECT_EQ(CreateError(f),
             "key format '%Y-%m-%e': unsupported conversion '%e' at offset 6; "
