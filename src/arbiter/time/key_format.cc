@@ -15,14 +15,8 @@ namespace {
 // and ten digits; %z: sign, hours, minutes).
 constexpr size_t kMaxConversionSize = 12;
 
-// Writes v zero-padded to `width` digits at *p and advances it.
-void PutDigits(int64_t v, int width, char** p) {
-  if (v >= 0 && v < 100 && width == 2) {  // the common case, kept branch-light
-    (*p)[0] = static_cast<char>('0' + v / 10);
-    (*p)[1] = static_cast<char>('0' + v % 10);
-    *p += 2;
-    return;
-  }
+// Any value/width: sign, digits, zero padding.
+[[gnu::noinline]] void PutDigitsSlow(int64_t v, int width, char** p) {
   if (v < 0) {
     *(*p)++ = '-';
     v = -v;
@@ -35,6 +29,26 @@ void PutDigits(int64_t v, int width, char** p) {
   } while (v > 0);
   for (int i = n; i < width; ++i) *(*p)++ = '0';
   while (n > 0) *(*p)++ = buf[--n];
+}
+
+// Writes v zero-padded to `width` digits at *p and advances it. Months, days,
+// times and four-digit years take the inlined fast paths.
+inline void PutDigits(int64_t v, int width, char** p) {
+  char* q = *p;
+  if (width == 2 && v >= 0 && v < 100) {
+    q[0] = static_cast<char>('0' + v / 10);
+    q[1] = static_cast<char>('0' + v % 10);
+    *p = q + 2;
+  } else if (width == 4 && v >= 0 && v < 10000) {
+    const int64_t hi = v / 100, lo = v % 100;
+    q[0] = static_cast<char>('0' + hi / 10);
+    q[1] = static_cast<char>('0' + hi % 10);
+    q[2] = static_cast<char>('0' + lo / 10);
+    q[3] = static_cast<char>('0' + lo % 10);
+    *p = q + 4;
+  } else {
+    PutDigitsSlow(v, width, p);
+  }
 }
 
 // Reads exactly `n` digits from key[*pos]; -1 on a non-digit or end of input.
@@ -98,8 +112,11 @@ void KeyFormat::Format(const KeyFields& fields, std::string* out) const {
   // Write into spare room and trim once: one size change instead of one per char.
   const size_t old_size = out->size();
   out->resize(old_size + max_size_);
-  char* const begin = out->data();
-  char* p = begin + old_size;
+  char* const end = FormatTo(fields, out->data() + old_size);
+  out->resize(static_cast<size_t>(end - out->data()));
+}
+
+char* KeyFormat::FormatTo(const KeyFields& fields, char* p) const {
   for (const Piece& piece : pieces_) {
     switch (piece.conversion) {
       case 0:
@@ -122,7 +139,7 @@ void KeyFormat::Format(const KeyFields& fields, std::string* out) const {
       default: break;
     }
   }
-  out->resize(static_cast<size_t>(p - begin));
+  return p;
 }
 
 std::optional<KeyFields> KeyFormat::Parse(std::string_view key) const {

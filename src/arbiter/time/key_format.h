@@ -34,6 +34,10 @@ class KeyFormat {
 
   // Appends the formatted key to *out.
   void Format(const KeyFields& fields, std::string* out) const;
+  // Writes the key at `out`, which must have room for max_size() chars, and
+  // returns the end. For callers that format into a stack buffer.
+  char* FormatTo(const KeyFields& fields, char* out) const;
+  size_t max_size() const { return max_size_; }
   // Parses a whole key; nullopt if it does not match the pattern exactly: every
   // literal, exactly the digits each conversion takes, values in range (a day
   // that does not exist in the parsed month, e.g. 2023-02-29, is rejected).

@@ -209,10 +209,10 @@ class TableTimeZone final : public TimeZone {
   LocalToUtc ToUtc(LocalSeconds local) const override {
     int64_t l = local.time_since_epoch().count();
     if (l >= table_end_ - kMaxOffsetSpan) return SlowToUtc(local);
-    // Only intervals whose UTC range meets [l - span, l + span] can contain
-    // local time l; usually that is one or two.
-    size_t lo = Interval(l - kMaxOffsetSpan);
-    size_t hi = Interval(l + kMaxOffsetSpan);
+    // Local time l can only map to instants in [l - max_offset, l - min_offset];
+    // the intervals meeting that range are usually one, at most a few.
+    size_t lo = Interval(l - max_offset_);
+    size_t hi = Interval(l - min_offset_);
     LocalToUtc out;
     int matches = 0;
     for (size_t j = lo; j <= hi; ++j) {
@@ -284,6 +284,8 @@ class TableTimeZone final : public TimeZone {
     }
     ExtendFromPosixRule(limit.time_since_epoch().count());
     BuildBuckets();
+    min_offset_ = *std::min_element(offsets_.begin(), offsets_.end());
+    max_offset_ = *std::max_element(offsets_.begin(), offsets_.end());
   }
 
   // Appends the rule-based transitions after the last listed one, up to `limit`.
@@ -388,6 +390,8 @@ class TableTimeZone final : public TimeZone {
   std::vector<int64_t> begins_;
   std::vector<int64_t> offsets_;
   int64_t table_end_ = kMaxInstant;
+  int64_t min_offset_ = 0;  // over offsets_
+  int64_t max_offset_ = 0;
   // buckets_[b]: the interval containing begins_[1] + b * 2^kBucketShift.
   static constexpr int kBucketShift = 23;
   std::vector<uint32_t> buckets_;

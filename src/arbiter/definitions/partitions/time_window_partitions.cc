@@ -36,14 +36,19 @@ TimePoint Utc(int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 LocalSeconds Local(int64_t s) { return LocalSeconds(std::chrono::seconds(s)); }
 
 // "+HHMM": the suffix that tells the second of two equal wall-clock hours apart.
-void AppendCompactOffset(int64_t offset, std::string* out) {
-  out->push_back(offset < 0 ? '-' : '+');
+char* AppendCompactOffset(int64_t offset, char* p) {
+  *p++ = offset < 0 ? '-' : '+';
   offset = std::abs(offset);
-  const int64_t hh = offset / 3600, mm = offset / 60 % 60;
-  out->push_back(static_cast<char>('0' + hh / 10));
-  out->push_back(static_cast<char>('0' + hh % 10));
-  out->push_back(static_cast<char>('0' + mm / 10));
-  out->push_back(static_cast<char>('0' + mm % 10));
+  const int64_t hh = offset / 3600 % 100, mm = offset / 60 % 60;
+  *p++ = static_cast<char>('0' + hh / 10);
+  *p++ = static_cast<char>('0' + hh % 10);
+  *p++ = static_cast<char>('0' + mm / 10);
+  *p++ = static_cast<char>('0' + mm % 10);
+  return p;
+}
+void AppendCompactOffset(int64_t offset, std::string* out) {
+  char buf[5];
+  out->append(buf, AppendCompactOffset(offset, buf));
 }
 
 // Parses a trailing "+HHMM"/"-HHMM"; nullopt if `s` is not exactly that.
@@ -170,15 +175,6 @@ struct TimeWindowPartitions::Impl {
       f.offset_seconds = static_cast<int>(zone->OffsetAt(Utc(StartUtc(i))).count());
     }
     return f;
-  }
-
-  // True when every conversion the format shows agrees.
-  bool SameKey(const KeyFields& a, const KeyFields& b) const {
-    return (!format.has('Y') || a.year == b.year) && (!format.has('m') || a.month == b.month) &&
-           (!format.has('d') || a.day == b.day) && (!format.has('H') || a.hour == b.hour) &&
-           (!format.has('M') || a.minute == b.minute) &&
-           (!format.has('S') || a.second == b.second) &&
-           (!format.has('z') || a.offset_seconds == b.offset_seconds);
   }
 
   std::optional<int64_t> IndexContaining(int64_t t) const {
@@ -338,10 +334,18 @@ std::string TimeWindowPartitions::KeyAt(int64_t index) const {
   assert(index >= 0);
   bool repeated = false;
   const KeyFields f = impl_->FieldsAt(index, &repeated);
-  std::string key;
-  impl_->format.Format(f, &key);
-  if (repeated) AppendCompactOffset(*f.offset_seconds, &key);
-  return key;
+  const time::KeyFormat& format = impl_->format;
+  if (format.max_size() > 120) {  // unusually long literal text
+    std::string key;
+    format.Format(f, &key);
+    if (repeated) AppendCompactOffset(*f.offset_seconds, &key);
+    return key;
+  }
+  // Format on the stack so the returned string is allocated once, at its size.
+  char buf[128];
+  char* end = format.FormatTo(f, buf);
+  if (repeated) end = AppendCompactOffset(*f.offset_seconds, end);
+  return std::string(buf, end);
 }
 
 std::optional<int64_t> TimeWindowPartitions::IndexOf(std::string_view key) const {
@@ -363,11 +367,16 @@ std::optional<int64_t> TimeWindowPartitions::IndexOf(std::string_view key) const
       const int64_t local =
           DaysFromCivil(f->year, f->month, f->day) * kDay + f->hour * kHour + f->minute * 60 +
           f->second;
+      // Accept only the exact key KeyAt produces. A plain key is the earliest
+      // instant showing that wall-clock time, which is never a repeated hour;
+      // a suffixed or %z key must name the zone's real offset at that instant.
       int64_t utc = 0;
-      if (f->offset_seconds.has_value()) {
-        utc = local - *f->offset_seconds;
-      } else if (suffix.has_value()) {
-        utc = local - *suffix;
+      if (f->offset_seconds.has_value() || suffix.has_value()) {
+        const int64_t offset = suffix.has_value() ? *suffix : *f->offset_seconds;
+        utc = local - offset;
+        const time::UtcInfo info = p.zone->InfoAt(Utc(utc));
+        if (info.offset.count() != offset) return std::nullopt;
+        if (suffix.has_value() && !info.repeated_local) return std::nullopt;
       } else {
         const time::LocalToUtc r = p.zone->ToUtc(Local(local));
         if (r.nonexistent) return std::nullopt;
@@ -388,17 +397,23 @@ std::optional<int64_t> TimeWindowPartitions::IndexOf(std::string_view key) const
       break;
     }
     case Cadence::kMonthly:
-      if (!p.format.has('d')) f->day = p.day_of_month;
+      if (p.format.has('d') && f->day != p.day_of_month) return std::nullopt;
       index = int64_t{f->year} * 12 + f->month - 1 - p.first_month;
       break;
   }
   if (index < 0 || index >= p.size) return std::nullopt;
-  // Accept only the exact key KeyAt(index) produces (minute, offset, suffix).
-  bool repeated = false;
-  const KeyFields want = p.FieldsAt(index, &repeated);
-  if (repeated != suffix.has_value()) return std::nullopt;
-  if (repeated && *suffix != *want.offset_seconds) return std::nullopt;
-  if (!p.SameKey(*f, want)) return std::nullopt;
+  if (p.spec.cadence != Cadence::kHourly) {
+    // The date fixed the index; the other fields must be what KeyAt shows.
+    if ((p.format.has('H') && f->hour != p.spec.hour_offset) ||
+        (p.format.has('M') && f->minute != p.spec.minute_offset) ||
+        (p.format.has('S') && f->second != 0)) {
+      return std::nullopt;
+    }
+    if (p.format.has('z') &&
+        *f->offset_seconds != p.zone->OffsetAt(Utc(p.StartUtc(index))).count()) {
+      return std::nullopt;
+    }
+  }
   return index;
 }
 

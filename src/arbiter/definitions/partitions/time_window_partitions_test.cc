@@ -464,6 +464,50 @@ TEST(TimeWindowPartitionsTest, MillionHourlyWindowsInViennaRoundTrip) {
   EXPECT_FALSE(seen.count("2024-03-31-02:00"));
 }
 
+// IndexOf accepts exactly the keys KeyAt makes: try many near-miss keys
+// around both Vienna transitions and check every accepted one.
+TEST(TimeWindowPartitionsTest, IndexOfAcceptsOnlyCanonicalKeys) {
+  for (const char* format : {"", "%Y-%m-%dT%H:%M%z", "%Y%m%d%H"}) {
+    SCOPED_TRACE(format);
+    TimeWindowSpec s = Spec(Cadence::kHourly, "2024-03-30", "2024-10-29", "Europe/Vienna");
+    s.format = format;
+    auto p = Make(s);
+    auto fmt = *time::KeyFormat::Compile(p->spec().format);
+    std::unordered_set<std::string> tried;  // formats without %M make duplicates
+    int accepted = 0;
+    for (int day : {30, 31}) {
+      for (int month : {3, 10}) {
+        for (int hour = 0; hour < 24; ++hour) {
+          for (int minute : {0, 30}) {
+            for (std::optional<int> off : {std::optional<int>(), std::optional<int>(3600),
+                                           std::optional<int>(7200), std::optional<int>(-3600)}) {
+              time::KeyFields k;
+              k.year = 2024;
+              k.month = month;
+              k.day = month == 10 ? day - 3 : day;  // 10-27/10-28 and 03-30/03-31
+              k.hour = hour;
+              k.minute = minute;
+              k.offset_seconds = off;
+              std::string key;
+              fmt.Format(k, &key);
+              if (off.has_value() && !fmt.has('z')) {
+                key += (*off < 0 ? "-" : "+") + std::string(*off == 7200 ? "0200" : "0100");
+              }
+              if (!tried.insert(key).second) continue;
+              std::optional<int64_t> idx = p->IndexOf(key);
+              if (!idx.has_value()) continue;
+              ++accepted;
+              ASSERT_EQ(p->KeyAt(*idx), key);
+            }
+          }
+        }
+      }
+    }
+    // 03-30: 24 hours, 03-31: 23, 10-27: 25, 10-28: 24 -> 96 windows.
+    EXPECT_EQ(accepted, 96) << "of " << tried.size();
+  }
+}
+
 TEST(TimeWindowPartitionsTest, CreateErrors) {
   EXPECT_EQ(CreateError(Spec(Cadence::kDaily, "2024-01-02", "2024-01-01")),
             "end 2024-01-01T00:00:00 is not after start 2024-01-02T00:00:00");
