@@ -22,9 +22,9 @@ const std::vector<std::string> kRuntimeTypes = {"local", "databricks", "emr", "e
 const std::vector<std::string> kOverrideKeys = {"spark_conf", "cluster"};
 const std::vector<std::string> kDefaultsKeys = {"runtimes", "placement"};
 
-WorkerShape ParseShape(const YamlReader& r, const YAML::Node& map, const char* key) {
+WorkerShape ParseShape(const YamlReader& r, const yaml::Node& map, const char* key) {
   WorkerShape s;
-  YAML::Node n = r.Get(map, key);
+  yaml::Node n = r.Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return s;
   if (!r.CheckKeys(n, Quote(key), kShapeKeys)) return s;
   s.vcpu = r.Number(n, "vcpu", 0, 1024, /*min_exclusive=*/true);
@@ -32,7 +32,7 @@ WorkerShape ParseShape(const YamlReader& r, const YAML::Node& map, const char* k
   return s;
 }
 
-JobSpec ParseJob(const YamlReader& r, const YAML::Node& n, const std::string& asset,
+JobSpec ParseJob(const YamlReader& r, const yaml::Node& n, const std::string& asset,
                  const std::string& root) {
   JobSpec job;
   std::string what = "the job of " + Quote(asset);
@@ -48,7 +48,7 @@ JobSpec ParseJob(const YamlReader& r, const YAML::Node& n, const std::string& as
     job.kind = JobKind::kPySpark;
   }
   if (job.kind == JobKind::kCommand) {
-    YAML::Node cmd = r.Get(n, "command");
+    yaml::Node cmd = r.Get(n, "command");
     if (!cmd.IsDefined()) {
       r.Error(n, what + " is of kind 'command' but has no 'command'",
               "e.g. command: [./bin/compact, --fast]");
@@ -86,7 +86,7 @@ JobSpec ParseJob(const YamlReader& r, const YAML::Node& n, const std::string& as
     }
   }
   if (auto args = r.StringList(n, "args")) job.args = *args;
-  YAML::Node env = r.Get(n, "env");
+  yaml::Node env = r.Get(n, "env");
   if (auto m = r.StringMap(n, "env")) {
     for (const auto& [k, v] : *m) {
       Result<ConfigString> c = ConfigString::Parse(v);
@@ -100,7 +100,7 @@ JobSpec ParseJob(const YamlReader& r, const YAML::Node& n, const std::string& as
   return job;
 }
 
-ComputeSpec ParseCompute(const YamlReader& r, const YAML::Node& n, const std::string& asset) {
+ComputeSpec ParseCompute(const YamlReader& r, const yaml::Node& n, const std::string& asset) {
   ComputeSpec c;
   if (!n.IsDefined() || n.IsNull()) return c;
   if (!r.CheckKeys(n, "the compute of " + Quote(asset), kComputeKeys)) return c;
@@ -115,7 +115,7 @@ ComputeSpec ParseCompute(const YamlReader& r, const YAML::Node& n, const std::st
   }
   c.worker = ParseShape(r, n, "worker");
   c.driver = ParseShape(r, n, "driver");
-  YAML::Node types = r.Get(n, "instance_types");
+  yaml::Node types = r.Get(n, "instance_types");
   if (auto m = r.StringMap(n, "instance_types")) {
     static const std::regex re("[a-z][a-z0-9-]*\\.[a-z0-9]+");
     for (const auto& [platform, type] : *m) {
@@ -142,7 +142,7 @@ ComputeSpec ParseCompute(const YamlReader& r, const YAML::Node& n, const std::st
 
 }  // namespace
 
-std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const YAML::Node& node) {
+std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const yaml::Node& node) {
   PlacementPolicy p;
   const std::string hint = "write placement: cheapest | fastest | {fixed: RUNTIME} | "
                            "{cheapest_within: DURATION}";
@@ -164,7 +164,7 @@ std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const YAML::N
   }
   if (node.IsMap() && node.size() == 1) {
     std::string kind = node.begin()->first.Scalar();
-    YAML::Node value = node.begin()->second;
+    yaml::Node value = node.begin()->second;
     if (kind == "fixed") {
       auto name = r.ScalarText(value, "the runtime of placement 'fixed'");
       if (!name) return std::nullopt;
@@ -200,7 +200,7 @@ void ParseDefaults(const Section& sec, Defaults* d) {
     d->runtimes.push_back(name);
     d->runtime_locations.push_back(r.Loc(node));
   }
-  YAML::Node p = r.Get(sec.node, "placement");
+  yaml::Node p = r.Get(sec.node, "placement");
   if (p.IsDefined() && !p.IsNull()) {
     d->placement = ParsePlacement(r, p);
     d->placement_location = r.Loc(p);
@@ -229,7 +229,7 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
       AssetRefs ar;
       a.key = *key;
       a.location = r.Loc(it->first);
-      const YAML::Node& n = it->second;
+      const yaml::Node& n = it->second;
       std::string what = "asset " + Quote(*text);
       if (!r.CheckKeys(n, what, kAssetKeys)) continue;
       if (auto d = r.String(n, "description")) a.description = *d;
@@ -246,7 +246,7 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
         a.partitions = *p;
         ar.partitions = r.Loc(r.Get(n, "partitions"));
       }
-      YAML::Node job = r.Get(n, "job");
+      yaml::Node job = r.Get(n, "job");
       if (!job.IsDefined() || job.IsNull()) {
         r.Error(it->first, what + " has no 'job'",
                 "add job: {script: jobs/" + a.key.parts().back() + ".py}");
@@ -254,7 +254,7 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
         a.job = ParseJob(r, job, *text, root);
       }
       a.compute = ParseCompute(r, r.Get(n, "compute"), *text);
-      YAML::Node rts = r.Get(n, "runtimes");
+      yaml::Node rts = r.Get(n, "runtimes");
       if (rts.IsDefined()) {
         ar.runtimes_explicit = true;
         for (const auto& [name, node] : r.StringListNodes(n, "runtimes")) {
@@ -262,13 +262,13 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
           ar.runtimes.push_back(r.Loc(node));
         }
       }
-      YAML::Node placement = r.Get(n, "placement");
+      yaml::Node placement = r.Get(n, "placement");
       if (placement.IsDefined() && !placement.IsNull()) {
         ar.placement_explicit = true;
         ar.placement = r.Loc(placement);
         if (auto p = ParsePlacement(r, placement)) a.placement = *p;
       }
-      YAML::Node overrides = r.Get(n, "overrides");
+      yaml::Node overrides = r.Get(n, "overrides");
       if (overrides.IsDefined() && !overrides.IsNull() &&
           r.ExpectMap(overrides, "'overrides' (by runtime name)")) {
         for (auto o = overrides.begin(); o != overrides.end(); ++o) {
@@ -277,7 +277,7 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
           RuntimeOverride ov;
           if (!r.CheckKeys(o->second, "overrides for " + Quote(rt), kOverrideKeys)) continue;
           if (auto conf = r.StringMap(o->second, "spark_conf")) ov.spark_conf = *conf;
-          YAML::Node cluster = r.Get(o->second, "cluster");
+          yaml::Node cluster = r.Get(o->second, "cluster");
           if (cluster.IsDefined() && !cluster.IsNull() &&
               r.ExpectMap(cluster, "'cluster' overrides")) {
             ov.cluster = YamlReader::ToJson(cluster);

@@ -33,9 +33,9 @@ bool ValidName(const std::string& n) {
   return true;
 }
 
-std::optional<time::LocalSeconds> LocalTime(const YamlReader& r, const YAML::Node& map,
+std::optional<time::LocalSeconds> LocalTime(const YamlReader& r, const yaml::Node& map,
                                             const char* key) {
-  YAML::Node n = r.Get(map, key);
+  yaml::Node n = r.Get(map, key);
   auto s = r.String(map, key);
   if (!s) return std::nullopt;
   Result<time::LocalSeconds> t = time::ParseLocalDateTime(*s);
@@ -46,7 +46,7 @@ std::optional<time::LocalSeconds> LocalTime(const YamlReader& r, const YAML::Nod
   return *t;
 }
 
-std::shared_ptr<const PartitionsDef> ParseTime(const YamlReader& r, const YAML::Node& node,
+std::shared_ptr<const PartitionsDef> ParseTime(const YamlReader& r, const yaml::Node& node,
                                                const std::string& name, TimePoint now) {
   if (!r.CheckKeys(node, "time partitions '" + name + "'", kTimeKeys)) return nullptr;
   bool ok = true;
@@ -100,7 +100,7 @@ std::shared_ptr<const PartitionsDef> ParseTime(const YamlReader& r, const YAML::
       ok = false;
     }
   }
-  YAML::Node dow = r.Get(node, "day_of_week");
+  yaml::Node dow = r.Get(node, "day_of_week");
   if (dow.IsDefined()) {
     if (spec.cadence != Cadence::kWeekly) {
       r.Error(dow, "day_of_week applies only to weekly partitions");
@@ -112,7 +112,7 @@ std::shared_ptr<const PartitionsDef> ParseTime(const YamlReader& r, const YAML::
       ok = false;
     }
   }
-  YAML::Node dom = r.Get(node, "day_of_month");
+  yaml::Node dom = r.Get(node, "day_of_month");
   if (dom.IsDefined()) {
     if (spec.cadence != Cadence::kMonthly) {
       r.Error(dom, "day_of_month applies only to monthly partitions");
@@ -126,14 +126,14 @@ std::shared_ptr<const PartitionsDef> ParseTime(const YamlReader& r, const YAML::
   if (!ok) return nullptr;
   Result<std::unique_ptr<TimeWindowPartitions>> def = TimeWindowPartitions::Create(spec, now);
   if (!def.ok()) {
-    YAML::Node at = r.Get(node, "end").IsDefined() ? r.Get(node, "end") : node;
+    yaml::Node at = r.Get(node, "end").IsDefined() ? r.Get(node, "end") : node;
     r.Error(at, "time partitions '" + name + "': " + def.status().message());
     return nullptr;
   }
   return std::shared_ptr<const PartitionsDef>(std::move(def).value());
 }
 
-std::shared_ptr<const PartitionsDef> ParseStatic(const YamlReader& r, const YAML::Node& node,
+std::shared_ptr<const PartitionsDef> ParseStatic(const YamlReader& r, const yaml::Node& node,
                                                  const std::string& name) {
   if (!node.IsSequence()) {
     r.Error(node, "static partitions '" + name + "' must be a list of keys, e.g. [a, b, c]");
@@ -142,7 +142,7 @@ std::shared_ptr<const PartitionsDef> ParseStatic(const YamlReader& r, const YAML
   std::vector<std::string> keys;
   std::set<std::string> seen;
   bool ok = true;
-  for (const YAML::Node& item : node) {
+  for (const yaml::Node& item : node.items()) {
     auto key = r.ScalarText(item, "a static partition key");
     if (!key) {
       ok = false;
@@ -177,7 +177,7 @@ void ParsePartitions(const std::vector<Section>& sections, TimePoint now, Projec
   struct Pending {
     const YamlReader* reader;
     std::string name;
-    YAML::Node node;  // the `multi:` mapping
+    yaml::Node node;  // the `multi:` mapping
     SourceLocation location;
   };
   std::vector<Pending> multis;
@@ -198,7 +198,7 @@ void ParsePartitions(const std::vector<Section>& sections, TimePoint now, Projec
                 "first defined at " + prev->second.location.ToString());
         continue;
       }
-      const YAML::Node& body = it->second;
+      const yaml::Node& body = it->second;
       std::string what = "partitions " + Quote(*name);
       if (!r.CheckKeys(body, what, kDefKeys)) continue;
       std::vector<std::string> kinds;
@@ -214,7 +214,7 @@ void ParsePartitions(const std::vector<Section>& sections, TimePoint now, Projec
         project->partitions[*name] = {*name, nullptr, loc};
         continue;
       }
-      YAML::Node def_node = r.Get(body, kinds[0]);
+      yaml::Node def_node = r.Get(body, kinds[0]);
       std::shared_ptr<const PartitionsDef> def;
       if (kinds[0] == "static") {
         def = ParseStatic(r, def_node, *name);

@@ -33,7 +33,7 @@ std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<st
 
 // Checks `value` against `pattern` unless it contains ${...} references,
 // which are only known at use.
-void CheckPattern(const YamlReader& r, const YAML::Node& map, const char* key,
+void CheckPattern(const YamlReader& r, const yaml::Node& map, const char* key,
                   const std::optional<std::string>& value, const std::regex& pattern,
                   const std::string& expected) {
   if (!value || value->find("${") != std::string::npos) return;
@@ -61,7 +61,7 @@ bool IsLoopbackUrl(const std::string& url) {
          url.rfind("http://[::1]", 0) == 0;
 }
 
-void CheckUrl(const YamlReader& r, const YAML::Node& map, const char* key,
+void CheckUrl(const YamlReader& r, const yaml::Node& map, const char* key,
               const std::optional<ConfigString>& value) {
   if (!value || value->has_references()) return;
   const std::string& url = value->text();
@@ -74,9 +74,9 @@ void CheckUrl(const YamlReader& r, const YAML::Node& map, const char* key,
   }
 }
 
-AwsCredentialsConfig ParseCredentials(const YamlReader& r, const YAML::Node& map) {
+AwsCredentialsConfig ParseCredentials(const YamlReader& r, const yaml::Node& map) {
   AwsCredentialsConfig c;
-  YAML::Node n = r.Get(map, "credentials");
+  yaml::Node n = r.Get(map, "credentials");
   if (!n.IsDefined() || n.IsNull()) return c;
   if (!r.CheckKeys(n, "'credentials'", kCredentialKeys)) return c;
   c.profile = r.String(n, "profile");
@@ -90,7 +90,7 @@ AwsCredentialsConfig ParseCredentials(const YamlReader& r, const YAML::Node& map
   return c;
 }
 
-void ParseDatabricks(const YamlReader& r, const YAML::Node& n, DatabricksRuntimeConfig* c) {
+void ParseDatabricks(const YamlReader& r, const yaml::Node& n, DatabricksRuntimeConfig* c) {
   if (auto host = r.Config(n, "host", true)) {
     c->host = *host;
     CheckUrl(r, n, "host", host);
@@ -142,7 +142,7 @@ void ParseDatabricks(const YamlReader& r, const YAML::Node& n, DatabricksRuntime
   }
 }
 
-void ParseEmr(const YamlReader& r, const YAML::Node& n, EmrRuntimeConfig* c) {
+void ParseEmr(const YamlReader& r, const yaml::Node& n, EmrRuntimeConfig* c) {
   if (auto v = r.String(n, "region", true)) c->region = *v;
   CheckPattern(r, n, "region", r.String(n, "region"), RegionRe(), "an AWS region such as us-east-1");
   if (auto v = r.String(n, "release_label", true)) c->release_label = *v;
@@ -175,7 +175,7 @@ void ParseEmr(const YamlReader& r, const YAML::Node& n, EmrRuntimeConfig* c) {
   c->credentials = ParseCredentials(r, n);
 }
 
-void ParseServerless(const YamlReader& r, const YAML::Node& n, EmrServerlessRuntimeConfig* c) {
+void ParseServerless(const YamlReader& r, const yaml::Node& n, EmrServerlessRuntimeConfig* c) {
   if (auto v = r.String(n, "region", true)) c->region = *v;
   CheckPattern(r, n, "region", r.String(n, "region"), RegionRe(), "an AWS region such as us-east-1");
   if (auto v = r.String(n, "application_id", true)) c->application_id = *v;
@@ -213,7 +213,7 @@ void ParseRuntimes(const std::vector<Section>& sections, Project* project) {
       RuntimeConfig rt;
       rt.name = *name;
       rt.location = r.Loc(it->first);
-      const YAML::Node& n = it->second;
+      const yaml::Node& n = it->second;
       std::string what = "runtime " + Quote(*name);
       if (!r.ExpectMap(n, what)) continue;
       auto type = r.Enum(n, "type", kTypes, /*required=*/true);

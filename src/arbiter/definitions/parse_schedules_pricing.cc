@@ -26,7 +26,7 @@ void ParsePricing(const std::vector<Section>& sections, Project* project) {
   for (const Section& sec : sections) {
     const YamlReader& r = *sec.reader;
     if (!r.CheckKeys(sec.node, "'pricing'", kPricingKeys)) continue;
-    YAML::Node discounts = r.Get(sec.node, "discounts");
+    yaml::Node discounts = r.Get(sec.node, "discounts");
     if (discounts.IsDefined() && !discounts.IsNull() &&
         r.CheckKeys(discounts, "'pricing: discounts'", kDiscountTargets)) {
       for (const auto& target : kDiscountTargets) {
@@ -40,14 +40,14 @@ void ParsePricing(const std::vector<Section>& sections, Project* project) {
         }
       }
     }
-    YAML::Node rates = r.Get(sec.node, "dbu_rates");
+    yaml::Node rates = r.Get(sec.node, "dbu_rates");
     if (rates.IsDefined() && !rates.IsNull() &&
         r.CheckKeys(rates, "'pricing: dbu_rates' ($ per DBU by SKU)", kDbuSkus)) {
       for (const auto& sku : kDbuSkus) {
         if (auto v = r.Number(rates, sku, 0, 100, /*min_exclusive=*/true)) out.dbu_rates[sku] = *v;
       }
     }
-    YAML::Node prices = r.Get(sec.node, "instance_prices");
+    yaml::Node prices = r.Get(sec.node, "instance_prices");
     if (prices.IsDefined() && !prices.IsNull() &&
         r.ExpectMap(prices, "'pricing: instance_prices' (by instance type)")) {
       static const std::regex type_re("[a-z][a-z0-9-]*\\.[a-z0-9]+");
@@ -97,7 +97,7 @@ void ParseSchedules(
       ScheduleDef s;
       s.name = *name;
       s.location = r.Loc(it->first);
-      const YAML::Node& n = it->second;
+      const yaml::Node& n = it->second;
       if (!r.CheckKeys(n, "schedule " + Quote(*name), kScheduleKeys)) continue;
       if (auto cron = r.String(n, "cron", true, "schedule " + Quote(*name))) {
         Result<time::CronExpression> parsed = time::CronExpression::Parse(*cron);

@@ -24,7 +24,8 @@ const std::vector<std::string> kIncludedKeys = {"include", "partitions", "assets
 
 struct File {
   std::unique_ptr<YamlReader> reader;
-  YAML::Node root;
+  std::unique_ptr<yaml::Document> document;  // owns the nodes `root` points into
+  yaml::Node root;
 };
 
 class Loader {
@@ -44,7 +45,7 @@ class Loader {
       project->files.push_back(r.file());
       if (!f.root.IsMap()) continue;
       auto add = [&](const char* key, std::vector<Section>* into) {
-        YAML::Node n = r.Get(f.root, key);
+        yaml::Node n = r.Get(f.root, key);
         if (n.IsDefined() && !n.IsNull()) into->push_back({&r, n});
       };
       add("partitions", &partitions);
@@ -58,7 +59,7 @@ class Loader {
       const YamlReader& r = *main.reader;
       if (auto name = r.String(main.root, "project")) project->name = *name;
       if (auto storage = r.String(main.root, "storage")) project->storage_url = *storage;
-      YAML::Node d = r.Get(main.root, "defaults");
+      yaml::Node d = r.Get(main.root, "defaults");
       if (d.IsDefined() && !d.IsNull()) internal::ParseDefaults({&r, d}, &defaults);
     }
     if (project->name.empty()) project->name = root_.filename().string();
@@ -118,25 +119,21 @@ class Loader {
 
     File file;
     file.reader = std::make_unique<YamlReader>(display, &result_->diagnostics);
-    try {
-      file.root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      result_->diagnostics.Error({display, e.mark.line + 1, e.mark.column + 1},
-                                 "YAML syntax error: " + e.msg,
+    yaml::ParseError error;
+    file.document = yaml::Document::Parse(text, &error);
+    if (!file.document) {
+      result_->diagnostics.Error({display, error.mark.line + 1, error.mark.column + 1},
+                                 "YAML syntax error: " + error.message,
                                  "check indentation and that brackets and quotes are closed");
       return false;
-    } catch (const YAML::Exception& e) {
-      result_->diagnostics.Error({display, 0, 0}, std::string("YAML error: ") + e.what());
-      return false;
     }
+    file.root = file.document->root();
     const YamlReader& r = *file.reader;
-    if (file.root.IsNull()) {
-      file.root = YAML::Node(YAML::NodeType::Map);
-    } else {
+    if (!file.root.IsNull()) {
       r.CheckKeys(file.root, is_root ? "the project file" : "an included file",
                   is_root ? kRootKeys : kIncludedKeys);
     }
-    YAML::Node includes = r.Get(file.root, "include");
+    yaml::Node includes = r.Get(file.root, "include");
     files_.push_back(std::move(file));
     if (includes.IsDefined() && !includes.IsNull()) {
       for (const auto& [pattern, node] : r.StringListNodes(files_.back().root, "include")) {
@@ -148,7 +145,7 @@ class Loader {
 
   // Includes a path or a glob in its last component ("assets/*.yaml").
   void Include(const fs::path& dir, const std::string& pattern, const YamlReader& r,
-               const YAML::Node& node) {
+               const yaml::Node& node) {
     fs::path p = dir / pattern;
     fs::path canonical = fs::weakly_canonical(p);
     std::string rel = fs::relative(canonical, fs::weakly_canonical(root_)).string();

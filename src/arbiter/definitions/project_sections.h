@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include "arbiter/definitions/yaml_document.h"
 
 #include "arbiter/common/clock.h"
 #include "arbiter/definitions/project.h"
@@ -38,7 +38,7 @@ struct Defaults {
 // A section node and the reader of the file it came from.
 struct Section {
   const YamlReader* reader;
-  YAML::Node node;
+  yaml::Node node;
 };
 
 void ParsePartitions(const std::vector<Section>& sections, TimePoint now, Project* project);
@@ -59,6 +59,6 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
 
 // Parses a placement value: "cheapest", "fastest", {fixed: NAME},
 // {cheapest_within: DURATION}.
-std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const YAML::Node& node);
+std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const yaml::Node& node);
 
 }  // namespace arbiter::definitions::internal

@@ -42,39 +42,39 @@ std::string fmt_number(double v) {
   return buf;
 }
 
-std::string TypeName(const YAML::Node& n) {
+std::string TypeName(const yaml::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "empty";
-    case YAML::NodeType::Scalar: return "a scalar";
+    case yaml::NodeType::kMap: return "a mapping";
+    case yaml::NodeType::kSequence: return "a list";
+    case yaml::NodeType::kNull: return "empty";
+    case yaml::NodeType::kScalar: return "a scalar";
     default: return "undefined";
   }
 }
 
 }  // namespace
 
-SourceLocation YamlReader::Loc(const YAML::Node& node) const {
-  YAML::Mark m = node.Mark();
+SourceLocation YamlReader::Loc(const yaml::Node& node) const {
+  yaml::Mark m = node.Mark();
   if (m.is_null()) return {file_, 0, 0};
   return {file_, m.line + 1, m.column + 1};
 }
 
-void YamlReader::Error(const YAML::Node& node, std::string message, std::string hint) const {
+void YamlReader::Error(const yaml::Node& node, std::string message, std::string hint) const {
   diags_->Error(Loc(node), std::move(message), std::move(hint));
 }
 
-void YamlReader::Warning(const YAML::Node& node, std::string message, std::string hint) const {
+void YamlReader::Warning(const yaml::Node& node, std::string message, std::string hint) const {
   diags_->Warning(Loc(node), std::move(message), std::move(hint));
 }
 
-bool YamlReader::ExpectMap(const YAML::Node& node, std::string_view what) const {
+bool YamlReader::ExpectMap(const yaml::Node& node, std::string_view what) const {
   if (node.IsMap()) return true;
   Error(node, std::string(what) + " must be a mapping (key: value lines), not " + TypeName(node));
   return false;
 }
 
-bool YamlReader::CheckKeys(const YAML::Node& node, std::string_view what,
+bool YamlReader::CheckKeys(const yaml::Node& node, std::string_view what,
                            const std::vector<std::string>& allowed) const {
   if (!ExpectMap(node, what)) return false;
   std::set<std::string> seen;
@@ -100,15 +100,12 @@ bool YamlReader::CheckKeys(const YAML::Node& node, std::string_view what,
   return true;
 }
 
-YAML::Node YamlReader::Get(const YAML::Node& map, std::string_view key) const {
-  if (!map.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
-  }
-  return YAML::Node(YAML::NodeType::Undefined);
+yaml::Node YamlReader::Get(const yaml::Node& map, std::string_view key) const {
+  if (!map.IsMap()) return yaml::Node();
+  return map[key];
 }
 
-SourceLocation YamlReader::KeyLoc(const YAML::Node& map, std::string_view key) const {
+SourceLocation YamlReader::KeyLoc(const yaml::Node& map, std::string_view key) const {
   if (map.IsMap()) {
     for (auto it = map.begin(); it != map.end(); ++it) {
       if (it->first.IsScalar() && it->first.Scalar() == key) return Loc(it->first);
@@ -117,7 +114,7 @@ SourceLocation YamlReader::KeyLoc(const YAML::Node& map, std::string_view key) c
   return Loc(map);
 }
 
-std::optional<std::string> YamlReader::ScalarText(const YAML::Node& node,
+std::optional<std::string> YamlReader::ScalarText(const yaml::Node& node,
                                                   std::string_view what) const {
   if (!node.IsScalar()) {
     Error(node, std::string(what) + " must be a single value, not " + TypeName(node));
@@ -126,9 +123,9 @@ std::optional<std::string> YamlReader::ScalarText(const YAML::Node& node,
   return node.Scalar();
 }
 
-std::optional<std::string> YamlReader::String(const YAML::Node& map, std::string_view key,
+std::optional<std::string> YamlReader::String(const yaml::Node& map, std::string_view key,
                                               bool required, std::string_view where) const {
-  YAML::Node n = Get(map, key);
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) {
     if (required) {
       if (n.IsDefined()) {
@@ -148,7 +145,7 @@ std::optional<std::string> YamlReader::String(const YAML::Node& map, std::string
   return s;
 }
 
-std::optional<ConfigString> YamlReader::Config(const YAML::Node& map, std::string_view key,
+std::optional<ConfigString> YamlReader::Config(const yaml::Node& map, std::string_view key,
                                                bool required, std::string_view where) const {
   auto s = String(map, key, required, where);
   if (!s) return std::nullopt;
@@ -160,7 +157,7 @@ std::optional<ConfigString> YamlReader::Config(const YAML::Node& map, std::strin
   return std::move(c).value();
 }
 
-std::optional<ConfigString> YamlReader::Secret(const YAML::Node& map, std::string_view key,
+std::optional<ConfigString> YamlReader::Secret(const yaml::Node& map, std::string_view key,
                                                std::string_view example_env) const {
   auto c = Config(map, key);
   if (!c) return std::nullopt;
@@ -176,9 +173,9 @@ std::optional<ConfigString> YamlReader::Secret(const YAML::Node& map, std::strin
   return c;
 }
 
-std::optional<int64_t> YamlReader::Int(const YAML::Node& map, std::string_view key, int64_t min,
+std::optional<int64_t> YamlReader::Int(const yaml::Node& map, std::string_view key, int64_t min,
                                        int64_t max) const {
-  YAML::Node n = Get(map, key);
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   auto s = ScalarText(n, Quote(std::string(key)));
   if (!s) return std::nullopt;
@@ -195,9 +192,9 @@ std::optional<int64_t> YamlReader::Int(const YAML::Node& map, std::string_view k
   return v;
 }
 
-std::optional<double> YamlReader::Number(const YAML::Node& map, std::string_view key, double min,
+std::optional<double> YamlReader::Number(const yaml::Node& map, std::string_view key, double min,
                                          double max, bool min_exclusive) const {
-  YAML::Node n = Get(map, key);
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   auto s = ScalarText(n, Quote(std::string(key)));
   if (!s) return std::nullopt;
@@ -215,8 +212,8 @@ std::optional<double> YamlReader::Number(const YAML::Node& map, std::string_view
   return v;
 }
 
-std::optional<bool> YamlReader::Bool(const YAML::Node& map, std::string_view key) const {
-  YAML::Node n = Get(map, key);
+std::optional<bool> YamlReader::Bool(const yaml::Node& map, std::string_view key) const {
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   auto s = ScalarText(n, Quote(std::string(key)));
   if (!s) return std::nullopt;
@@ -226,9 +223,9 @@ std::optional<bool> YamlReader::Bool(const YAML::Node& map, std::string_view key
   return std::nullopt;
 }
 
-std::optional<std::chrono::seconds> YamlReader::Duration(const YAML::Node& map,
+std::optional<std::chrono::seconds> YamlReader::Duration(const yaml::Node& map,
                                                          std::string_view key) const {
-  YAML::Node n = Get(map, key);
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   auto s = ScalarText(n, Quote(std::string(key)));
   if (!s) return std::nullopt;
@@ -240,7 +237,7 @@ std::optional<std::chrono::seconds> YamlReader::Duration(const YAML::Node& map,
   return *d;
 }
 
-std::optional<std::string> YamlReader::Enum(const YAML::Node& map, std::string_view key,
+std::optional<std::string> YamlReader::Enum(const yaml::Node& map, std::string_view key,
                                             const std::vector<std::string>& choices,
                                             bool required) const {
   auto s = String(map, key, required);
@@ -253,25 +250,25 @@ std::optional<std::string> YamlReader::Enum(const YAML::Node& map, std::string_v
   return std::nullopt;
 }
 
-std::vector<std::pair<std::string, YAML::Node>> YamlReader::StringListNodes(
-    const YAML::Node& map, std::string_view key) const {
-  std::vector<std::pair<std::string, YAML::Node>> out;
-  YAML::Node n = Get(map, key);
+std::vector<std::pair<std::string, yaml::Node>> YamlReader::StringListNodes(
+    const yaml::Node& map, std::string_view key) const {
+  std::vector<std::pair<std::string, yaml::Node>> out;
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return out;
   if (!n.IsSequence()) {
     Error(n, Quote(std::string(key)) + " must be a list, e.g. [a, b], not " + TypeName(n));
     return out;
   }
-  for (const YAML::Node& item : n) {
+  for (const yaml::Node& item : n.items()) {
     auto s = ScalarText(item, "each item of " + Quote(std::string(key)));
     if (s) out.emplace_back(*s, item);
   }
   return out;
 }
 
-std::optional<std::vector<std::string>> YamlReader::StringList(const YAML::Node& map,
+std::optional<std::vector<std::string>> YamlReader::StringList(const yaml::Node& map,
                                                                std::string_view key) const {
-  YAML::Node n = Get(map, key);
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   std::vector<std::string> out;
   for (auto& [s, node] : StringListNodes(map, key)) out.push_back(s);
@@ -279,8 +276,8 @@ std::optional<std::vector<std::string>> YamlReader::StringList(const YAML::Node&
 }
 
 std::optional<std::map<std::string, std::string>> YamlReader::StringMap(
-    const YAML::Node& map, std::string_view key) const {
-  YAML::Node n = Get(map, key);
+    const yaml::Node& map, std::string_view key) const {
+  yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
   if (!ExpectMap(n, Quote(std::string(key)))) return std::nullopt;
   std::map<std::string, std::string> out;
@@ -301,21 +298,21 @@ std::optional<std::map<std::string, std::string>> YamlReader::StringMap(
   return out;
 }
 
-nlohmann::json YamlReader::ToJson(const YAML::Node& node) {
+nlohmann::json YamlReader::ToJson(const yaml::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: {
+    case yaml::NodeType::kMap: {
       nlohmann::json j = nlohmann::json::object();
       for (auto it = node.begin(); it != node.end(); ++it) {
         j[it->first.Scalar()] = ToJson(it->second);
       }
       return j;
     }
-    case YAML::NodeType::Sequence: {
+    case yaml::NodeType::kSequence: {
       nlohmann::json j = nlohmann::json::array();
-      for (const auto& item : node) j.push_back(ToJson(item));
+      for (const auto& item : node.items()) j.push_back(ToJson(item));
       return j;
     }
-    case YAML::NodeType::Scalar: {
+    case yaml::NodeType::kScalar: {
       const std::string& s = node.Scalar();
       if (node.Tag() == "!") return s;  // quoted: always a string
       if (s == "true") return true;

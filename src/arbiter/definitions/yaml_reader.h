@@ -13,7 +13,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
+#include "arbiter/definitions/yaml_document.h"
 
 #include "arbiter/common/diagnostics.h"
 #include "arbiter/definitions/secret_ref.h"
@@ -27,55 +27,55 @@ class YamlReader {
   const std::string& file() const { return file_; }
   Diagnostics* diagnostics() const { return diags_; }
 
-  SourceLocation Loc(const YAML::Node& node) const;
-  void Error(const YAML::Node& node, std::string message, std::string hint = "") const;
-  void Warning(const YAML::Node& node, std::string message, std::string hint = "") const;
+  SourceLocation Loc(const yaml::Node& node) const;
+  void Error(const yaml::Node& node, std::string message, std::string hint = "") const;
+  void Warning(const yaml::Node& node, std::string message, std::string hint = "") const;
 
   // True if `node` is a map. Otherwise reports "<what> must be a mapping".
-  bool ExpectMap(const YAML::Node& node, std::string_view what) const;
+  bool ExpectMap(const yaml::Node& node, std::string_view what) const;
 
   // ExpectMap, then reports keys not in `allowed` (with a did-you-mean) and keys
   // given twice. Returns false only if `node` is not a map.
-  bool CheckKeys(const YAML::Node& node, std::string_view what,
+  bool CheckKeys(const yaml::Node& node, std::string_view what,
                  const std::vector<std::string>& allowed) const;
 
-  // The value node of `key`, with null values located at their key (yaml-cpp
-  // places them on the next line). Undefined if absent.
-  YAML::Node Get(const YAML::Node& map, std::string_view key) const;
-  SourceLocation KeyLoc(const YAML::Node& map, std::string_view key) const;
+  // The value node of `key` (the first, if repeated); undefined if absent.
+  // Null values are reported at their key (KeyLoc), where the user wrote them.
+  yaml::Node Get(const yaml::Node& map, std::string_view key) const;
+  SourceLocation KeyLoc(const yaml::Node& map, std::string_view key) const;
 
   // Scalar getters. `where` names the field in messages ("asset 'a': workers").
-  std::optional<std::string> String(const YAML::Node& map, std::string_view key,
+  std::optional<std::string> String(const yaml::Node& map, std::string_view key,
                                     bool required = false, std::string_view where = "") const;
-  std::optional<ConfigString> Config(const YAML::Node& map, std::string_view key,
+  std::optional<ConfigString> Config(const yaml::Node& map, std::string_view key,
                                      bool required = false, std::string_view where = "") const;
   // Like Config, but a literal value is an error: secrets are given by reference.
-  std::optional<ConfigString> Secret(const YAML::Node& map, std::string_view key,
+  std::optional<ConfigString> Secret(const yaml::Node& map, std::string_view key,
                                      std::string_view example_env) const;
-  std::optional<int64_t> Int(const YAML::Node& map, std::string_view key, int64_t min,
+  std::optional<int64_t> Int(const yaml::Node& map, std::string_view key, int64_t min,
                              int64_t max) const;
-  std::optional<double> Number(const YAML::Node& map, std::string_view key, double min,
+  std::optional<double> Number(const yaml::Node& map, std::string_view key, double min,
                                double max, bool min_exclusive = false) const;
-  std::optional<bool> Bool(const YAML::Node& map, std::string_view key) const;
-  std::optional<std::chrono::seconds> Duration(const YAML::Node& map, std::string_view key) const;
+  std::optional<bool> Bool(const yaml::Node& map, std::string_view key) const;
+  std::optional<std::chrono::seconds> Duration(const yaml::Node& map, std::string_view key) const;
   // One of `choices`; otherwise reports with a did-you-mean.
-  std::optional<std::string> Enum(const YAML::Node& map, std::string_view key,
+  std::optional<std::string> Enum(const yaml::Node& map, std::string_view key,
                                   const std::vector<std::string>& choices,
                                   bool required = false) const;
 
-  std::optional<std::vector<std::string>> StringList(const YAML::Node& map,
+  std::optional<std::vector<std::string>> StringList(const yaml::Node& map,
                                                      std::string_view key) const;
   // String list with the node of each element, for per-element errors.
-  std::vector<std::pair<std::string, YAML::Node>> StringListNodes(const YAML::Node& map,
+  std::vector<std::pair<std::string, yaml::Node>> StringListNodes(const yaml::Node& map,
                                                                   std::string_view key) const;
-  std::optional<std::map<std::string, std::string>> StringMap(const YAML::Node& map,
+  std::optional<std::map<std::string, std::string>> StringMap(const yaml::Node& map,
                                                               std::string_view key) const;
 
   // Scalar text of a node (reports and returns nullopt unless it is a scalar).
-  std::optional<std::string> ScalarText(const YAML::Node& node, std::string_view what) const;
+  std::optional<std::string> ScalarText(const yaml::Node& node, std::string_view what) const;
 
   // Converts a YAML subtree to JSON (scalars typed by their YAML form).
-  static nlohmann::json ToJson(const YAML::Node& node);
+  static nlohmann::json ToJson(const yaml::Node& node);
 
  private:
   std::string file_;

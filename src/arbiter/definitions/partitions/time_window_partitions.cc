@@ -5,6 +5,7 @@
 // Create and never changes, so concurrent reads are safe.
 #include "arbiter/definitions/partitions/time_window_partitions.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdlib>
 #include <utility>
@@ -322,8 +323,10 @@ Result<std::unique_ptr<TimeWindowPartitions>> TimeWindowPartitions::Create(
   }
 
   // Only windows that have ended by the bound count (as Dagster does for "now").
-  const int64_t bound =
-      spec.end.has_value() ? Secs(impl->zone->ToUtc(*spec.end).utc) : Secs(now);
+  // Keys print %Y with four digits, so a far-future "now" is capped at 9999.
+  const int64_t bound = std::min(
+      spec.end.has_value() ? Secs(impl->zone->ToUtc(*spec.end).utc) : Secs(now),
+      Secs(impl->zone->ToUtc(Local(max_local)).utc));
   impl->size = impl->IndexContaining(bound).value_or(0);
   return std::unique_ptr<TimeWindowPartitions>(new TimeWindowPartitions(std::move(impl)));
 }

@@ -12,6 +12,10 @@
 //  - daily/weekly/monthly: windows start at local midnight plus the offsets, so
 //    a day may last 23 or 25 hours. A start time that falls in a gap moves to
 //    the first instant after it; an ambiguous one takes the first occurrence.
+//    Keys show the nominal time (%H/%M = hour_offset/minute_offset) either way.
+// Size counts the windows that have ended by spec.end (or by `now` when there
+// is no end), so a partially elapsed window is never a partition yet.
+// IndexOf accepts only the exact strings KeyAt produces.
 // Immutable; safe to share across threads.
 #pragma once
 
@@ -75,7 +79,7 @@ class TimeWindowPartitions final : public PartitionsDef {
   // The index of the window containing `t`, or nullopt before the first window.
   std::optional<int64_t> IndexContaining(TimePoint t) const;
 
-  const TimeWindowSpec& spec() const;
+  const TimeWindowSpec& spec() const;  // as given, with an empty format defaulted
   const time::TimeZone& zone() const;
 
  private:
