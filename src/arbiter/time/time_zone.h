@@ -3,6 +3,8 @@
 //
 // LookupTimeZone validates a name ("Europe/Vienna", "UTC") and suggests the
 // closest known name on a typo. A TimeZone is immutable and safe to share.
+// Offsets come from the system tzdata; DST after 2037 (where the files stop
+// listing transitions) follows each file's POSIX rule, up to the year 2400.
 #pragma once
 
 #include <chrono>

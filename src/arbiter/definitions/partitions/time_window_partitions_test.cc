@@ -427,6 +427,11 @@ TEST(TimeWindowPartitionsTest, UpToNowCountsOnlyEndedWindows) {
 
   const TimeWindowSpec hourly = Spec(Cadence::kHourly, "2024-01-01", std::nullopt);
   EXPECT_EQ(Make(hourly, Utc(1704067200 + 5 * 3600 + 1800))->Size(), 5);
+  // A "now" past year 9999 stops at 9999-01-01 (keys have four-digit years).
+  auto last = Make(Spec(Cadence::kDaily, "9998-12-01", std::nullopt),
+                   TimePoint(sys_days(std::chrono::year(20000) / 1 / 1)));
+  EXPECT_EQ(last->Size(), 31);
+  EXPECT_EQ(last->KeyAt(30), "9998-12-31");
   const TimeWindowSpec monthly = Spec(Cadence::kMonthly, "2024-01-01", std::nullopt);
   EXPECT_EQ(Make(monthly, Utc(1704067200 + 60 * 86400))->Size(), 2);  // 2024-03-01 exactly
 }
