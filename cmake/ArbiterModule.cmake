@@ -39,3 +39,17 @@ function(arbiter_tests)
   gtest_discover_tests(arbiter_${T_NAME}_tests DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS ${T_LABEL})
 endfunction()
+
+#   arbiter_fuzzer(NAME <name> SOURCES ... DEPS ...)
+#     -> libFuzzer target arbiter_<name>_fuzz (only with ARBITER_BUILD_FUZZ, clang).
+#        Its seed corpus lives in fuzz/corpus/<name>/; scripts/fuzz.sh runs it.
+function(arbiter_fuzzer)
+  cmake_parse_arguments(F "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARBITER_BUILD_FUZZ)
+    return()
+  endif()
+  add_executable(arbiter_${F_NAME}_fuzz ${F_SOURCES})
+  target_link_libraries(arbiter_${F_NAME}_fuzz PRIVATE ${F_DEPS})
+  target_link_options(arbiter_${F_NAME}_fuzz PRIVATE -fsanitize=fuzzer)
+  arbiter_warnings(arbiter_${F_NAME}_fuzz)
+endfunction()

@@ -11,7 +11,7 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata
   libsqlite3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan, UBSan) and runs each for a bounded
+# time from its seed corpus in fuzz/corpus/<name>/. New inputs found go to a
+# scratch copy, not the repository; a crash leaves its reproducer in
+# build/fuzz/crashes/ and fails the script.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-30}"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+mkdir -p build/fuzz/crashes
+status=0
+for bin in $(find build/fuzz -name 'arbiter_*_fuzz' -type f -perm -u+x | sort); do
+  name=$(basename "$bin" _fuzz); name=${name#arbiter_}
+  seeds=$(find . -path ./build -prune -o -type d -path "*fuzz/corpus/$name" -print | head -1)
+  work="build/fuzz/corpus/$name"
+  rm -rf "$work" && mkdir -p "$work"
+  [[ -n "$seeds" ]] && cp -r "$seeds"/. "$work"/
+  echo "fuzz: $name for ${seconds}s (seeds: ${seeds:-none})"
+  if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+       -artifact_prefix="build/fuzz/crashes/$name-" "$work" 2>"build/fuzz/$name.log"; then
+    echo "fuzz: $name FAILED; log: build/fuzz/$name.log, reproducer in build/fuzz/crashes/"
+    tail -40 "build/fuzz/$name.log"
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "build/fuzz/$name.log" | tail -2 | sed 's/^/  /'
+  fi
+done
+exit $status
