@@ -44,13 +44,13 @@ void CheckRuntimeReferences(const Project& p, const Environment& env, Diagnostic
         break;
       case RuntimeType::kEmr:
       case RuntimeType::kEmrServerless: {
-        const auto& creds = rt.type == RuntimeType::kEmr ? rt.emr.credentials
-                                                          : rt.emr_serverless.credentials;
-        WarnUnresolvable(rt.type == RuntimeType::kEmr ? rt.emr.endpoint : rt.emr_serverless.endpoint,
-                         "endpoint", rt, env, diags);
-        WarnUnresolvable(creds.access_key_id, "credentials.access_key_id", rt, env, diags);
-        WarnUnresolvable(creds.secret_access_key, "credentials.secret_access_key", rt, env, diags);
-        WarnUnresolvable(creds.session_token, "credentials.session_token", rt, env, diags);
+        const AwsTarget& aws =
+            rt.type == RuntimeType::kEmr ? rt.emr.aws : rt.emr_serverless.aws;
+        WarnUnresolvable(aws.endpoint, "endpoint", rt, env, diags);
+        WarnUnresolvable(aws.credentials.access_key_id, "credentials.access_key_id", rt, env, diags);
+        WarnUnresolvable(aws.credentials.secret_access_key, "credentials.secret_access_key", rt, env,
+                         diags);
+        WarnUnresolvable(aws.credentials.session_token, "credentials.session_token", rt, env, diags);
         break;
       }
       case RuntimeType::kLocal:

@@ -43,6 +43,15 @@ void CheckPattern(const YamlReader& r, const yaml::Node& map, const char* key,
   }
 }
 
+// Reads `key` once; checks it against `pattern` (unless it holds references).
+std::optional<std::string> Matching(const YamlReader& r, const yaml::Node& n, const char* key,
+                                    bool required, const std::regex& pattern,
+                                    const std::string& expected) {
+  auto v = r.String(n, key, required);
+  CheckPattern(r, n, key, v, pattern, expected);
+  return v;
+}
+
 const std::regex& RegionRe() {
   static const std::regex re("[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]");
   return re;
@@ -110,25 +119,20 @@ void ParseDatabricks(const YamlReader& r, const yaml::Node& n, DatabricksRuntime
                        !r.Get(n, "client_secret").IsDefined())) {
     r.Error(n, "OAuth M2M needs both client_id and client_secret");
   }
-  if (auto v = r.String(n, "spark_version", true)) {
-    c->spark_version = *v;
-    static const std::regex re("[0-9]+\\.[0-9]+\\.x-.+");
-    CheckPattern(r, n, "spark_version", v, re, "a Databricks runtime version like 15.4.x-scala2.12");
-  }
-  if (auto s = r.String(n, "staging", true)) {
-    c->staging = *s;
-    static const std::regex re("(dbfs:/|/Volumes/)[^\\s]+");
-    CheckPattern(r, n, "staging", s, re,
-                 "a DBFS path (dbfs:/arbiter/staging) or a Unity Catalog volume "
-                 "(/Volumes/catalog/schema/volume/arbiter)");
-  }
+  static const std::regex version_re("[0-9]+\\.[0-9]+\\.x-.+");
+  c->spark_version = Matching(r, n, "spark_version", true, version_re,
+                              "a Databricks runtime version like 15.4.x-scala2.12")
+                         .value_or("");
+  static const std::regex staging_re("(dbfs:/|/Volumes/)[^\\s]+");
+  c->staging = Matching(r, n, "staging", true, staging_re,
+                        "a DBFS path (dbfs:/arbiter/staging) or a Unity Catalog volume "
+                        "(/Volumes/catalog/schema/volume/arbiter)")
+                   .value_or("");
   if (auto t = r.Enum(n, "pricing_tier", {"standard", "premium", "enterprise"})) c->pricing_tier = *t;
-  c->region = r.String(n, "region");
-  CheckPattern(r, n, "region", c->region, RegionRe(), "an AWS region such as us-east-1");
-  c->instance_profile_arn = r.String(n, "instance_profile_arn");
+  c->region = Matching(r, n, "region", false, RegionRe(), "an AWS region such as us-east-1");
   static const std::regex arn("arn:aws[a-z-]*:iam::[0-9]{12}:instance-profile/.+");
-  CheckPattern(r, n, "instance_profile_arn", c->instance_profile_arn, arn,
-               "arn:aws:iam::<account>:instance-profile/<name>");
+  c->instance_profile_arn = Matching(r, n, "instance_profile_arn", false, arn,
+                                     "arn:aws:iam::<account>:instance-profile/<name>");
   c->existing_cluster_id = r.String(n, "existing_cluster_id");
   if (auto p = r.Int(n, "spot_bid_price_percent", 1, 10000)) {
     c->spot_bid_price_percent = static_cast<int>(*p);
@@ -142,17 +146,29 @@ void ParseDatabricks(const YamlReader& r, const yaml::Node& n, DatabricksRuntime
   }
 }
 
+AwsTarget ParseAwsTarget(const YamlReader& r, const yaml::Node& n) {
+  AwsTarget t;
+  t.region = Matching(r, n, "region", true, RegionRe(), "an AWS region such as us-east-1")
+                 .value_or("");
+  t.staging = Matching(r, n, "staging", true, S3Re(), "an S3 URI like s3://bucket/prefix")
+                  .value_or("");
+  t.log_uri = Matching(r, n, "log_uri", false, S3Re(), "an S3 URI like s3://bucket/logs");
+  t.endpoint = r.Config(n, "endpoint");
+  CheckUrl(r, n, "endpoint", t.endpoint);
+  t.credentials = ParseCredentials(r, n);
+  return t;
+}
+
+const std::regex& ReleaseLabelRe() {
+  static const std::regex re("emr-[0-9]+\\.[0-9]+\\.[0-9]+");
+  return re;
+}
+
 void ParseEmr(const YamlReader& r, const yaml::Node& n, EmrRuntimeConfig* c) {
-  if (auto v = r.String(n, "region", true)) c->region = *v;
-  CheckPattern(r, n, "region", r.String(n, "region"), RegionRe(), "an AWS region such as us-east-1");
-  if (auto v = r.String(n, "release_label", true)) c->release_label = *v;
-  static const std::regex label("emr-[0-9]+\\.[0-9]+\\.[0-9]+");
-  CheckPattern(r, n, "release_label", r.String(n, "release_label"), label,
-               "an EMR release label like emr-7.2.0");
-  if (auto v = r.String(n, "staging", true)) c->staging = *v;
-  CheckPattern(r, n, "staging", r.String(n, "staging"), S3Re(), "an S3 URI like s3://bucket/prefix");
-  c->log_uri = r.String(n, "log_uri");
-  CheckPattern(r, n, "log_uri", c->log_uri, S3Re(), "an S3 URI like s3://bucket/logs");
+  c->aws = ParseAwsTarget(r, n);
+  c->release_label = Matching(r, n, "release_label", true, ReleaseLabelRe(),
+                              "an EMR release label like emr-7.2.0")
+                         .value_or("");
   if (auto v = r.String(n, "service_role")) c->service_role = *v;
   if (auto v = r.String(n, "instance_profile")) c->instance_profile = *v;
   static const std::regex subnet("subnet-[0-9a-f]{8,17}");
@@ -170,30 +186,20 @@ void ParseEmr(const YamlReader& r, const yaml::Node& n, EmrRuntimeConfig* c) {
     c->allocation_strategy = *s;
   }
   if (auto d = r.Duration(n, "idle_timeout")) c->idle_timeout = *d;
-  c->endpoint = r.Config(n, "endpoint");
-  CheckUrl(r, n, "endpoint", c->endpoint);
-  c->credentials = ParseCredentials(r, n);
 }
 
 void ParseServerless(const YamlReader& r, const yaml::Node& n, EmrServerlessRuntimeConfig* c) {
-  if (auto v = r.String(n, "region", true)) c->region = *v;
-  CheckPattern(r, n, "region", r.String(n, "region"), RegionRe(), "an AWS region such as us-east-1");
-  if (auto v = r.String(n, "application_id", true)) c->application_id = *v;
+  c->aws = ParseAwsTarget(r, n);
   static const std::regex app("[0-9a-z]{1,64}");
-  CheckPattern(r, n, "application_id", r.String(n, "application_id"), app,
-               "an EMR Serverless application id like 00fabcd1234efg09");
-  if (auto v = r.String(n, "execution_role_arn", true)) c->execution_role_arn = *v;
+  c->application_id = Matching(r, n, "application_id", true, app,
+                               "an EMR Serverless application id like 00fabcd1234efg09")
+                          .value_or("");
   static const std::regex role("arn:aws[a-z-]*:iam::[0-9]{12}:role/.+");
-  CheckPattern(r, n, "execution_role_arn", r.String(n, "execution_role_arn"), role,
-               "arn:aws:iam::<account>:role/<name>");
-  if (auto v = r.String(n, "staging", true)) c->staging = *v;
-  CheckPattern(r, n, "staging", r.String(n, "staging"), S3Re(), "an S3 URI like s3://bucket/prefix");
-  c->release_label = r.String(n, "release_label");
-  c->log_uri = r.String(n, "log_uri");
-  CheckPattern(r, n, "log_uri", c->log_uri, S3Re(), "an S3 URI like s3://bucket/logs");
-  c->endpoint = r.Config(n, "endpoint");
-  CheckUrl(r, n, "endpoint", c->endpoint);
-  c->credentials = ParseCredentials(r, n);
+  c->execution_role_arn = Matching(r, n, "execution_role_arn", true, role,
+                                   "arn:aws:iam::<account>:role/<name>")
+                              .value_or("");
+  c->release_label = Matching(r, n, "release_label", false, ReleaseLabelRe(),
+                              "an EMR release label like emr-7.2.0");
 }
 
 }  // namespace

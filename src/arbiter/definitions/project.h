@@ -54,11 +54,18 @@ struct AwsCredentialsConfig {
   std::optional<ConfigString> session_token;
 };
 
-struct EmrRuntimeConfig {
+// Where an AWS runtime lives and how Arbiter reaches it (EMR and EMR Serverless).
+struct AwsTarget {
   std::string region;
-  std::string release_label;                 // emr-7.2.0
-  std::string staging;                       // s3://bucket/prefix
-  std::optional<std::string> log_uri;        // s3://...
+  std::string staging;                        // s3://bucket/prefix
+  std::optional<std::string> log_uri;         // s3://...
+  std::optional<ConfigString> endpoint;       // custom endpoint (emulator, VPC endpoint)
+  AwsCredentialsConfig credentials;
+};
+
+struct EmrRuntimeConfig {
+  AwsTarget aws;
+  std::string release_label;                  // emr-7.2.0
   std::string service_role = "EMR_DefaultRole";
   std::string instance_profile = "EMR_EC2_DefaultRole";
   std::vector<std::string> subnets;
@@ -67,19 +74,13 @@ struct EmrRuntimeConfig {
   std::chrono::seconds spot_timeout{600};     // then SWITCH_TO_ON_DEMAND
   std::string allocation_strategy = "price-capacity-optimized";
   std::chrono::seconds idle_timeout{600};
-  std::optional<ConfigString> endpoint;       // custom endpoint (emulator, VPC endpoint)
-  AwsCredentialsConfig credentials;
 };
 
 struct EmrServerlessRuntimeConfig {
-  std::string region;
+  AwsTarget aws;
   std::string application_id;
   std::string execution_role_arn;
-  std::string staging;                        // s3://...
   std::optional<std::string> release_label;
-  std::optional<std::string> log_uri;
-  std::optional<ConfigString> endpoint;
-  AwsCredentialsConfig credentials;
 };
 
 struct RuntimeConfig {

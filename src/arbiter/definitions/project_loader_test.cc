@@ -388,6 +388,19 @@ runtimes:
                       }));
 }
 
+TEST_F(LoaderTest, EachBadFieldIsReportedOnce) {
+  LoadResult r = Load(R"(
+runtimes:
+  emr:
+    type: emr
+    region: [us-east-1]
+    release_label: emr-7.2.0
+    staging: s3://bucket/x
+)");
+  EXPECT_EQ(Errors(r), (std::vector<std::string>{
+                           "5:13: 'region' must be a single value, not a list"}));
+}
+
 TEST_F(LoaderTest, JobAndComputeValidation) {
   LoadResult r = Load(std::string(kRuntimes) + R"(
 assets:
