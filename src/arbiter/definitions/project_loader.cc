@@ -58,7 +58,23 @@ class Loader {
     if (main.root.IsMap()) {
       const YamlReader& r = *main.reader;
       if (auto name = r.String(main.root, "project")) project->name = *name;
-      if (auto storage = r.String(main.root, "storage")) project->storage_url = *storage;
+      if (auto storage = r.String(main.root, "storage")) {
+        const std::string& url = *storage;
+        bool sqlite = url.rfind("sqlite:", 0) == 0 && url.size() > 7;
+        bool postgres = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+        if (!sqlite && !postgres) {
+          // SecretError: a URL may carry a password, so its line is never shown.
+          r.SecretError(r.Get(main.root, "storage"), "unsupported storage URL scheme",
+                  "use sqlite:PATH (relative to the project, e.g. sqlite:.arbiter/arbiter.db) or "
+                  "postgresql://HOST/DB");
+        } else if (postgres && url.find('@') != std::string::npos &&
+                   url.find("${") == std::string::npos) {
+          r.SecretError(r.Get(main.root, "storage"),
+                        "the storage URL contains credentials; give them by reference",
+                        "e.g. postgresql://arbiter:${env:PGPASSWORD}@db.internal/arbiter");
+        }
+        project->storage_url = url;
+      }
       yaml::Node d = r.Get(main.root, "defaults");
       if (d.IsDefined() && !d.IsNull()) internal::ParseDefaults({&r, d}, &defaults);
     }

@@ -449,6 +449,21 @@ pricing:
                           "16:5: the price of 'r5.large' gives neither on_demand nor spot"));
 }
 
+TEST_F(LoaderTest, StorageUrl) {
+  LoadResult ok = Load(std::string(kRuntimes) + "storage: sqlite:.arbiter/arbiter.db\n");
+  ASSERT_TRUE(ok.project) << ::testing::PrintToString(Errors(ok));
+  EXPECT_EQ(ok.project->storage_url, "sqlite:.arbiter/arbiter.db");
+  EXPECT_TRUE(Load(std::string(kRuntimes) +
+                   "storage: postgresql://arbiter:${env:PGPASSWORD}@db/arbiter\n")
+                  .project);
+  EXPECT_EQ(Errors(Load(std::string(kRuntimes) + "storage: mysql://db\n")),
+            (std::vector<std::string>{"9:10: unsupported storage URL scheme"}));
+  LoadResult secret = Load(std::string(kRuntimes) + "storage: postgresql://u:hunter2@db/a\n");
+  EXPECT_EQ(Errors(secret), (std::vector<std::string>{
+                                "9:10: the storage URL contains credentials; give them by reference"}));
+  EXPECT_TRUE(secret.diagnostics.all()[0].redact_source);
+}
+
 TEST_F(LoaderTest, MissingProjectFile) {
   LoadResult r = LoadProject(dir_.str(), LoadOptions{});
   ASSERT_EQ(r.diagnostics.error_count(), 1);

@@ -68,6 +68,12 @@ void YamlReader::Warning(const yaml::Node& node, std::string message, std::strin
   diags_->Warning(Loc(node), std::move(message), std::move(hint));
 }
 
+void YamlReader::SecretError(const yaml::Node& node, std::string message,
+                             std::string hint) const {
+  diags_->Add({Severity::kError, Loc(node), std::move(message), std::move(hint),
+               /*redact_source=*/true});
+}
+
 bool YamlReader::ExpectMap(const yaml::Node& node, std::string_view what) const {
   if (node.IsMap()) return true;
   Error(node, std::string(what) + " must be a mapping (key: value lines), not " + TypeName(node));
@@ -163,11 +169,9 @@ std::optional<ConfigString> YamlReader::Secret(const yaml::Node& map, std::strin
   if (!c) return std::nullopt;
   if (!c->has_references()) {
     // Never echo the value, not even in the source excerpt: it is probably a real secret.
-    diags_->Add({Severity::kError, Loc(Get(map, key)),
-                 Quote(std::string(key)) + " must reference a secret, not contain it",
-                 "write " + std::string(key) + ": ${env:" + std::string(example_env) + "} or " +
-                     std::string(key) + ": ${file:PATH}, and rotate the secret if it was committed",
-                 /*redact_source=*/true});
+    SecretError(Get(map, key), Quote(std::string(key)) + " must reference a secret, not contain it",
+                "write " + std::string(key) + ": ${env:" + std::string(example_env) + "} or " +
+                    std::string(key) + ": ${file:PATH}, and rotate the secret if it was committed");
     return std::nullopt;
   }
   return c;

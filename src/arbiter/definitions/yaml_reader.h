@@ -30,6 +30,8 @@ class YamlReader {
   SourceLocation Loc(const yaml::Node& node) const;
   void Error(const yaml::Node& node, std::string message, std::string hint = "") const;
   void Warning(const yaml::Node& node, std::string message, std::string hint = "") const;
+  // An error about a value that holds a secret: its source line is never shown.
+  void SecretError(const yaml::Node& node, std::string message, std::string hint) const;
 
   // True if `node` is a map. Otherwise reports "<what> must be a mapping".
   bool ExpectMap(const yaml::Node& node, std::string_view what) const;
