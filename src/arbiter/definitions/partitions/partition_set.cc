@@ -90,4 +90,66 @@ int64_t PartitionSet::Nth(int64_t n) const {
   return -1;
 }
 
+namespace {
+
+constexpr char kEncodingVersion = 1;
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (in->empty()) return false;
+    auto byte = static_cast<uint8_t>(in->front());
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string PartitionSet::Encode() const {
+  std::string out(1, kEncodingVersion);
+  int64_t prev_end = 0;
+  for (const IndexRange& r : ranges_) {
+    PutVarint(static_cast<uint64_t>(r.begin - prev_end), &out);
+    PutVarint(static_cast<uint64_t>(r.size()), &out);
+    prev_end = r.end;
+  }
+  return out;
+}
+
+Result<PartitionSet> PartitionSet::Decode(std::string_view bytes) {
+  if (bytes.empty() || bytes.front() != kEncodingVersion) {
+    return InvalidArgumentError("partition set: unknown encoding version");
+  }
+  bytes.remove_prefix(1);
+  PartitionSet out;
+  int64_t prev_end = 0;
+  constexpr uint64_t kMax = uint64_t{1} << 62;
+  while (!bytes.empty()) {
+    uint64_t gap = 0, size = 0;
+    if (!GetVarint(&bytes, &gap) || !GetVarint(&bytes, &size)) {
+      return InvalidArgumentError("partition set: truncated encoding");
+    }
+    if (size == 0 || gap >= kMax || size >= kMax ||
+        static_cast<uint64_t>(prev_end) + gap + size >= kMax ||
+        (!out.ranges_.empty() && gap == 0)) {
+      return InvalidArgumentError("partition set: invalid range in encoding");
+    }
+    int64_t begin = prev_end + static_cast<int64_t>(gap);
+    out.ranges_.push_back({begin, begin + static_cast<int64_t>(size)});
+    prev_end = begin + static_cast<int64_t>(size);
+  }
+  return out;
+}
+
 }  // namespace arbiter::definitions

@@ -68,5 +68,31 @@ TEST(PartitionSetTest, MatchesReferenceModel) {
   for (int64_t i = 0; i < 220; ++i) EXPECT_EQ(s.Contains(i), ref.count(i) == 1) << i;
 }
 
+TEST(PartitionSetTest, EncodeDecodeRoundTrip) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int64_t> pos(0, 1'000'000), len(1, 5000);
+  PartitionSet s;
+  for (int i = 0; i < 1000; ++i) {
+    int64_t b = pos(rng);
+    s.AddRange(b, b + len(rng));
+  }
+  std::string bytes = s.Encode();
+  Result<PartitionSet> back = PartitionSet::Decode(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, s);
+  EXPECT_LT(bytes.size(), 8 * s.ranges().size());
+  EXPECT_EQ(*PartitionSet::Decode(PartitionSet().Encode()), PartitionSet());
+}
+
+TEST(PartitionSetTest, DecodeRejectsCorruptBytes) {
+  std::string good = PartitionSet::Range(5, 10).Encode();
+  EXPECT_FALSE(PartitionSet::Decode("").ok());
+  EXPECT_FALSE(PartitionSet::Decode(std::string(1, 9)).ok());               // version
+  EXPECT_FALSE(PartitionSet::Decode(good.substr(0, good.size() - 1)).ok());  // truncated
+  EXPECT_FALSE(PartitionSet::Decode(std::string("\x01\x05\x00", 3)).ok());  // empty range
+  EXPECT_FALSE(PartitionSet::Decode(std::string("\x01\x00\x01\x00\x01", 5)).ok());  // touching
+  EXPECT_FALSE(PartitionSet::Decode(std::string("\x01") + std::string(11, '\xff')).ok());
+}
+
 }  // namespace
 }  // namespace arbiter::definitions

@@ -1,0 +1,124 @@
+#include "arbiter/storage/migrations.h"
+
+namespace arbiter::storage {
+
+const std::vector<Migration>& SqliteMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "runs, events, materializations, partition status, placement and cost", R"sql(
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  asset_key TEXT NOT NULL,
+  partition_key TEXT,
+  runtime TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  failure_reason TEXT NOT NULL DEFAULT '',
+  stderr_tail TEXT NOT NULL DEFAULT '',
+  pid INTEGER,
+  process_start_ticks INTEGER,
+  external_id TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '{}',
+  seq INTEGER NOT NULL              -- creation order, for stable newest-first paging
+);
+CREATE UNIQUE INDEX runs_by_seq ON runs(seq);
+CREATE INDEX runs_by_asset ON runs(asset_key, seq);
+CREATE INDEX runs_by_status ON runs(status, seq);
+CREATE INDEX runs_by_partition ON runs(asset_key, partition_key, seq);
+
+CREATE TABLE run_events (
+  run_id TEXT NOT NULL REFERENCES runs(run_id),
+  seq INTEGER NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  level TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  data TEXT,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE run_event_counters (
+  run_id TEXT PRIMARY KEY REFERENCES runs(run_id),
+  last_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE materializations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  asset_key TEXT NOT NULL,
+  partition_key TEXT,
+  run_id TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  data_version TEXT,
+  metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX materializations_latest ON materializations(asset_key, partition_key, id);
+
+CREATE TABLE partition_status (
+  asset_key TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  materialized BLOB NOT NULL,
+  failed BLOB NOT NULL,
+  in_progress BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE placement_decisions (
+  run_id TEXT PRIMARY KEY,
+  decided_at INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  chosen_runtime TEXT NOT NULL,
+  candidates TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE cost_records (
+  run_id TEXT PRIMARY KEY,
+  runtime TEXT NOT NULL,
+  predicted_usd REAL,
+  actual_usd REAL,
+  usage TEXT NOT NULL,
+  counterfactuals TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
+  };
+  return kMigrations;
+}
+
+Result<int> SchemaVersion(SqliteDb& db) {
+  ARBITER_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  ARBITER_ASSIGN_OR_RETURN(Statement q, db.Prepare("SELECT MAX(version) FROM schema_version"));
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row && !q.IsNull(0) ? static_cast<int>(q.Int(0)) : 0;
+}
+
+Result<int> Migrate(SqliteDb& db, const std::vector<Migration>& migrations) {
+  ARBITER_ASSIGN_OR_RETURN(int before, SchemaVersion(db));
+  int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (before > latest) {
+    return FailedPreconditionError(
+        "database " + db.path() + " has schema version " + std::to_string(before) +
+        ", newer than this arbiter supports (" + std::to_string(latest) +
+        "); upgrade arbiter, or point --storage at another database");
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= before) continue;
+    Status s = db.Transaction([&]() -> Status {
+      // Re-check inside the write lock: another process may have migrated.
+      ARBITER_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
+      if (current >= m.version) return Status::Ok();
+      ARBITER_RETURN_IF_ERROR(db.Exec(m.sql));
+      ARBITER_ASSIGN_OR_RETURN(Statement ins,
+                               db.Prepare("INSERT INTO schema_version(version) VALUES (?)"));
+      ins.Bind(1, static_cast<int64_t>(m.version));
+      return ins.Run();
+    });
+    if (!s.ok()) {
+      return s.WithContext("migrating " + db.path() + " to schema version " +
+                           std::to_string(m.version) + " (" + m.description + ")");
+    }
+  }
+  return before;
+}
+
+}  // namespace arbiter::storage

@@ -1,0 +1,105 @@
+// What storage keeps: runs, their events, materializations, partition status,
+// placement decisions and cost records. Plain values; safe to copy between
+// threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "arbiter/common/clock.h"
+#include "arbiter/definitions/partitions/partition_set.h"
+
+namespace arbiter::storage {
+
+enum class RunStatus { kQueued, kStarting, kRunning, kSuccess, kFailure, kCanceling, kCanceled };
+
+std::string_view RunStatusName(RunStatus s);  // "QUEUED", ...
+std::optional<RunStatus> ParseRunStatus(std::string_view name);
+bool IsTerminal(RunStatus s);  // SUCCESS, FAILURE, CANCELED
+
+struct RunRecord {
+  std::string run_id;
+  std::string asset_key;
+  std::optional<std::string> partition_key;  // nullopt: unpartitioned asset
+  std::string runtime;                       // runtime name from arbiter.yaml
+  RunStatus status = RunStatus::kQueued;
+  TimePoint created_at{};
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> ended_at;
+  int attempt = 0;
+  std::string failure_reason;
+  std::string stderr_tail;
+  // Local runtime: the process group leader and its start time (boot ticks), so
+  // a restarted arbiter can tell its own process from a reused pid.
+  std::optional<int64_t> pid;
+  std::optional<int64_t> process_start_ticks;
+  std::string external_id;  // platform run id (Databricks run, EMR cluster/step)
+  nlohmann::json tags = nlohmann::json::object();
+};
+
+// One event of a run, in order. `seq` is assigned by storage, from 1.
+struct RunEvent {
+  int64_t seq = 0;
+  int64_t timestamp_ms = 0;  // Unix epoch milliseconds
+  std::string kind;          // "log", "stdout", "stderr", "status", "materialization", ...
+  std::string level;         // for logs: debug, info, warning, error
+  std::string message;
+  nlohmann::json data;       // structured payload (pipes params, metadata); null if none
+};
+
+struct Materialization {
+  int64_t id = 0;
+  std::string asset_key;
+  std::optional<std::string> partition_key;
+  std::string run_id;
+  TimePoint timestamp{};
+  std::optional<std::string> data_version;
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+// Partition states are disjoint; "missing" is every index in no set.
+enum class PartitionState { kMaterialized, kFailed, kInProgress };
+std::string_view PartitionStateName(PartitionState s);
+
+struct PartitionStatus {
+  // Identifies the partitions definition the indices refer to. When the
+  // definition changes (a new start date, a reordered key list), indices
+  // shift, so stored sets with another fingerprint are not used.
+  std::string fingerprint;
+  definitions::PartitionSet materialized;
+  definitions::PartitionSet failed;
+  definitions::PartitionSet in_progress;
+};
+
+struct RunFilter {
+  std::optional<std::string> asset_key;
+  std::optional<RunStatus> status;
+  int limit = 50;
+  // Paging: only runs created before this run (newest first).
+  std::optional<std::string> before_run_id;
+};
+
+struct PlacementDecision {
+  std::string run_id;
+  TimePoint decided_at{};
+  std::string policy;          // e.g. "cheapest"
+  std::string chosen_runtime;
+  nlohmann::json candidates = nlohmann::json::array();  // every candidate and its prediction
+};
+
+struct CostRecord {
+  std::string run_id;
+  std::string runtime;
+  std::optional<double> predicted_usd;
+  std::optional<double> actual_usd;
+  nlohmann::json usage = nlohmann::json::object();            // platform-reported resources
+  nlohmann::json counterfactuals = nlohmann::json::object();  // runtime -> estimated $
+  TimePoint recorded_at{};
+};
+
+}  // namespace arbiter::storage

@@ -1,0 +1,434 @@
+#include "arbiter/storage/sqlite_storage.h"
+
+#include <filesystem>
+
+#include "arbiter/storage/migrations.h"
+
+namespace arbiter::storage {
+namespace {
+
+using definitions::PartitionSet;
+
+constexpr const char* kRunColumns =
+    "run_id, asset_key, partition_key, runtime, status, created_at, started_at, ended_at, "
+    "attempt, failure_reason, stderr_tail, pid, process_start_ticks, external_id, tags";
+
+int64_t Seconds(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint FromSeconds(int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+std::optional<int64_t> OptSeconds(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return Seconds(*t);
+}
+std::optional<TimePoint> OptTime(const std::optional<int64_t>& s) {
+  if (!s) return std::nullopt;
+  return FromSeconds(*s);
+}
+
+// JSON stored by us; unparseable text means the database was edited by hand.
+nlohmann::json ParseJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? nlohmann::json(text) : j;
+}
+
+Result<RunRecord> ReadRun(const Statement& q) {
+  RunRecord r;
+  r.run_id = q.Text(0);
+  r.asset_key = q.Text(1);
+  r.partition_key = q.OptText(2);
+  r.runtime = q.Text(3);
+  std::optional<RunStatus> status = ParseRunStatus(q.Text(4));
+  if (!status) return InternalError("run " + r.run_id + " has unknown status " + q.Text(4));
+  r.status = *status;
+  r.created_at = FromSeconds(q.Int(5));
+  r.started_at = OptTime(q.OptInt(6));
+  r.ended_at = OptTime(q.OptInt(7));
+  r.attempt = static_cast<int>(q.Int(8));
+  r.failure_reason = q.Text(9);
+  r.stderr_tail = q.Text(10);
+  r.pid = q.OptInt(11);
+  r.process_start_ticks = q.OptInt(12);
+  r.external_id = q.Text(13);
+  r.tags = ParseJson(q.Text(14));
+  return r;
+}
+
+Materialization ReadMaterialization(const Statement& q) {
+  Materialization m;
+  m.id = q.Int(0);
+  m.asset_key = q.Text(1);
+  m.partition_key = q.OptText(2);
+  m.run_id = q.Text(3);
+  m.timestamp = FromSeconds(q.Int(4));
+  m.data_version = q.OptText(5);
+  m.metadata = ParseJson(q.Text(6));
+  return m;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& path) {
+  if (path != ":memory:") {
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return FailedPreconditionError("cannot create directory " + parent.string() + ": " +
+                                     ec.message());
+    }
+  }
+  ARBITER_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path));
+  ARBITER_RETURN_IF_ERROR(Migrate(*db, SqliteMigrations()).status());
+  return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(db)));
+}
+
+Status SqliteStorage::CreateRun(const RunRecord& run) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q,
+      db_->Prepare(std::string("INSERT INTO runs (") + kRunColumns +
+                   ", seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, "
+                   "(SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"));
+  q.Bind(1, run.run_id)
+      .Bind(2, run.asset_key)
+      .BindOpt(3, run.partition_key)
+      .Bind(4, run.runtime)
+      .Bind(5, RunStatusName(run.status))
+      .Bind(6, Seconds(run.created_at))
+      .BindOpt(7, OptSeconds(run.started_at))
+      .BindOpt(8, OptSeconds(run.ended_at))
+      .Bind(9, static_cast<int64_t>(run.attempt))
+      .Bind(10, run.failure_reason)
+      .Bind(11, run.stderr_tail)
+      .BindOpt(12, run.pid)
+      .BindOpt(13, run.process_start_ticks)
+      .Bind(14, run.external_id)
+      .Bind(15, run.tags.dump());
+  Status s = q.Run();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("run " + run.run_id + " already exists");
+  }
+  return s;
+}
+
+Result<RunRecord> SqliteStorage::GetRun(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id=?"));
+  q.Bind(1, run_id);
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return NotFoundError("no run " + run_id);
+  return ReadRun(q);
+}
+
+Result<std::vector<RunRecord>> SqliteStorage::ListRuns(const RunFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1=1";
+  if (filter.asset_key) sql += " AND asset_key=?1";
+  if (filter.status) sql += " AND status=?2";
+  if (filter.before_run_id) sql += " AND seq < (SELECT seq FROM runs WHERE run_id=?3)";
+  sql += " ORDER BY seq DESC LIMIT ?4";
+  ARBITER_ASSIGN_OR_RETURN(Statement q, db_->Prepare(sql));
+  if (filter.asset_key) q.Bind(1, *filter.asset_key);
+  if (filter.status) q.Bind(2, RunStatusName(*filter.status));
+  if (filter.before_run_id) q.Bind(3, *filter.before_run_id);
+  q.Bind(4, static_cast<int64_t>(filter.limit));
+  std::vector<RunRecord> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    ARBITER_ASSIGN_OR_RETURN(RunRecord r, ReadRun(q));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
+                                          const std::vector<RunStatus>& from, RunStatus to,
+                                          const RunUpdate& u) {
+  std::lock_guard lock(mu_);
+  std::string in;
+  for (size_t i = 0; i < from.size(); ++i) in += (i ? ",'" : "'") + std::string(RunStatusName(from[i])) + "'";
+  if (in.empty()) in = "''";
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q,
+      db_->Prepare("UPDATE runs SET status=?1, started_at=COALESCE(?2, started_at), "
+                   "ended_at=COALESCE(?3, ended_at), failure_reason=COALESCE(?4, failure_reason), "
+                   "stderr_tail=COALESCE(?5, stderr_tail), pid=COALESCE(?6, pid), "
+                   "process_start_ticks=COALESCE(?7, process_start_ticks), "
+                   "external_id=COALESCE(?8, external_id) "
+                   "WHERE run_id=?9 AND status IN (" + in + ")"));
+  q.Bind(1, RunStatusName(to))
+      .BindOpt(2, OptSeconds(u.started_at))
+      .BindOpt(3, OptSeconds(u.ended_at))
+      .BindOpt(4, u.failure_reason)
+      .BindOpt(5, u.stderr_tail)
+      .BindOpt(6, u.pid)
+      .BindOpt(7, u.process_start_ticks)
+      .BindOpt(8, u.external_id)
+      .Bind(9, run_id);
+  ARBITER_RETURN_IF_ERROR(q.Run());
+  if (db_->Changes() > 0) return true;
+  ARBITER_ASSIGN_OR_RETURN(Statement exists, db_->Prepare("SELECT 1 FROM runs WHERE run_id=?"));
+  exists.Bind(1, run_id);
+  ARBITER_ASSIGN_OR_RETURN(bool row, exists.Step());
+  if (!row) return NotFoundError("no run " + run_id);
+  return false;
+}
+
+Result<std::vector<RunRecord>> SqliteStorage::ActiveRuns() {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare(std::string("SELECT ") + kRunColumns +
+                                " FROM runs WHERE status NOT IN ('SUCCESS','FAILURE','CANCELED') "
+                                "ORDER BY seq"));
+  std::vector<RunRecord> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    ARBITER_ASSIGN_OR_RETURN(RunRecord r, ReadRun(q));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStorage::AppendEvents(const std::string& run_id,
+                                            std::vector<RunEvent>* events) {
+  std::lock_guard lock(mu_);
+  int64_t last = 0;
+  Status s = db_->Transaction([&]() -> Status {
+    ARBITER_ASSIGN_OR_RETURN(
+        Statement q, db_->Prepare("SELECT (SELECT last_seq FROM run_event_counters WHERE run_id=?1), "
+                                  "EXISTS(SELECT 1 FROM runs WHERE run_id=?1)"));
+    q.Bind(1, run_id);
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.Int(1) == 0) return NotFoundError("no run " + run_id);
+    last = q.IsNull(0) ? 0 : q.Int(0);
+    ARBITER_ASSIGN_OR_RETURN(
+        Statement ins, db_->Prepare("INSERT INTO run_events (run_id, seq, timestamp_ms, kind, "
+                                    "level, message, data) VALUES (?,?,?,?,?,?,?)"));
+    for (RunEvent& e : *events) {
+      e.seq = ++last;
+      ins.Bind(1, run_id)
+          .Bind(2, e.seq)
+          .Bind(3, e.timestamp_ms)
+          .Bind(4, e.kind)
+          .Bind(5, e.level)
+          .Bind(6, e.message);
+      if (e.data.is_null()) {
+        ins.BindNull(7);
+      } else {
+        ins.Bind(7, e.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+      ARBITER_RETURN_IF_ERROR(ins.Run());
+      ins.Reset();
+    }
+    ARBITER_ASSIGN_OR_RETURN(
+        Statement up, db_->Prepare("INSERT INTO run_event_counters (run_id, last_seq) VALUES (?1, ?2) "
+                                   "ON CONFLICT(run_id) DO UPDATE SET last_seq=?2"));
+    up.Bind(1, run_id).Bind(2, last);
+    return up.Run();
+  });
+  if (!s.ok()) return s;
+  return last;
+}
+
+Result<std::vector<RunEvent>> SqliteStorage::ReadEvents(const std::string& run_id,
+                                                        int64_t after_seq, int limit) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("SELECT seq, timestamp_ms, kind, level, message, data FROM "
+                                "run_events WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?"));
+  q.Bind(1, run_id).Bind(2, after_seq).Bind(3, static_cast<int64_t>(limit));
+  std::vector<RunEvent> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    RunEvent e;
+    e.seq = q.Int(0);
+    e.timestamp_ms = q.Int(1);
+    e.kind = q.Text(2);
+    e.level = q.Text(3);
+    e.message = q.Text(4);
+    if (!q.IsNull(5)) e.data = ParseJson(q.Text(5));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status SqliteStorage::RecordMaterialization(Materialization* m) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("INSERT INTO materializations (asset_key, partition_key, run_id, "
+                                "timestamp, data_version, metadata) VALUES (?,?,?,?,?,?)"));
+  q.Bind(1, m->asset_key)
+      .BindOpt(2, m->partition_key)
+      .Bind(3, m->run_id)
+      .Bind(4, Seconds(m->timestamp))
+      .BindOpt(5, m->data_version)
+      .Bind(6, m->metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  ARBITER_RETURN_IF_ERROR(q.Run());
+  ARBITER_ASSIGN_OR_RETURN(Statement id, db_->Prepare("SELECT last_insert_rowid()"));
+  ARBITER_RETURN_IF_ERROR(id.Step().status());
+  m->id = id.Int(0);
+  return Status::Ok();
+}
+
+Result<std::optional<Materialization>> SqliteStorage::LatestMaterialization(
+    const std::string& asset_key, const std::optional<std::string>& partition_key) {
+  ARBITER_ASSIGN_OR_RETURN(std::vector<Materialization> v,
+                           MaterializationHistory(asset_key, partition_key, 1));
+  if (v.empty()) return std::optional<Materialization>();
+  return std::optional<Materialization>(std::move(v.front()));
+}
+
+Result<std::vector<Materialization>> SqliteStorage::MaterializationHistory(
+    const std::string& asset_key, const std::optional<std::string>& partition_key, int limit) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q,
+      db_->Prepare("SELECT id, asset_key, partition_key, run_id, timestamp, data_version, metadata "
+                   "FROM materializations WHERE asset_key=? AND partition_key IS ? "
+                   "ORDER BY id DESC LIMIT ?"));
+  q.Bind(1, asset_key).BindOpt(2, partition_key).Bind(3, static_cast<int64_t>(limit));
+  std::vector<Materialization> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(ReadMaterialization(q));
+  }
+  return out;
+}
+
+Result<PartitionStatus> SqliteStorage::LoadStatusLocked(const std::string& asset_key) {
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("SELECT fingerprint, materialized, failed, in_progress FROM "
+                                "partition_status WHERE asset_key=?"));
+  q.Bind(1, asset_key);
+  PartitionStatus out;
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return out;
+  out.fingerprint = q.Text(0);
+  PartitionSet* sets[] = {&out.materialized, &out.failed, &out.in_progress};
+  for (int i = 0; i < 3; ++i) {
+    Result<PartitionSet> s = PartitionSet::Decode(q.Text(i + 1));
+    if (!s.ok()) {
+      return InternalError("partition status of " + asset_key + " is corrupt: " +
+                           s.status().message());
+    }
+    *sets[i] = std::move(s).value();
+  }
+  return out;
+}
+
+Status SqliteStorage::WriteStatusLocked(const std::string& asset_key,
+                                        const PartitionStatus& status) {
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("INSERT OR REPLACE INTO partition_status (asset_key, fingerprint, "
+                                "materialized, failed, in_progress) VALUES (?,?,?,?,?)"));
+  q.Bind(1, asset_key)
+      .Bind(2, status.fingerprint)
+      .BindBlob(3, status.materialized.Encode())
+      .BindBlob(4, status.failed.Encode())
+      .BindBlob(5, status.in_progress.Encode());
+  return q.Run();
+}
+
+Result<PartitionStatus> SqliteStorage::GetPartitionStatus(const std::string& asset_key) {
+  std::lock_guard lock(mu_);
+  return LoadStatusLocked(asset_key);
+}
+
+Status SqliteStorage::UpdateStatus(const std::string& asset_key, const std::string& fingerprint,
+                                   const PartitionSet& indices,
+                                   std::optional<PartitionState> state) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    ARBITER_ASSIGN_OR_RETURN(PartitionStatus st, LoadStatusLocked(asset_key));
+    if (st.fingerprint != fingerprint) st = PartitionStatus{fingerprint, {}, {}, {}};
+    auto apply = [&](PartitionSet& set, PartitionState s) {
+      set = (state == s) ? set.Union(indices) : set.Difference(indices);
+    };
+    apply(st.materialized, PartitionState::kMaterialized);
+    apply(st.failed, PartitionState::kFailed);
+    apply(st.in_progress, PartitionState::kInProgress);
+    return WriteStatusLocked(asset_key, st);
+  });
+}
+
+Status SqliteStorage::SetPartitionState(const std::string& asset_key,
+                                        const std::string& fingerprint,
+                                        const PartitionSet& indices, PartitionState state) {
+  return UpdateStatus(asset_key, fingerprint, indices, state);
+}
+
+Status SqliteStorage::ClearPartitionState(const std::string& asset_key,
+                                          const std::string& fingerprint,
+                                          const PartitionSet& indices) {
+  return UpdateStatus(asset_key, fingerprint, indices, std::nullopt);
+}
+
+Status SqliteStorage::ReplacePartitionStatus(const std::string& asset_key,
+                                             const PartitionStatus& status) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&] { return WriteStatusLocked(asset_key, status); });
+}
+
+Status SqliteStorage::PutPlacementDecision(const PlacementDecision& d) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("INSERT OR REPLACE INTO placement_decisions (run_id, decided_at, "
+                                "policy, chosen_runtime, candidates) VALUES (?,?,?,?,?)"));
+  q.Bind(1, d.run_id)
+      .Bind(2, Seconds(d.decided_at))
+      .Bind(3, d.policy)
+      .Bind(4, d.chosen_runtime)
+      .Bind(5, d.candidates.dump());
+  return q.Run();
+}
+
+Result<std::optional<PlacementDecision>> SqliteStorage::GetPlacementDecision(
+    const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("SELECT decided_at, policy, chosen_runtime, candidates FROM "
+                                "placement_decisions WHERE run_id=?"));
+  q.Bind(1, run_id);
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<PlacementDecision>();
+  PlacementDecision d{run_id, FromSeconds(q.Int(0)), q.Text(1), q.Text(2), ParseJson(q.Text(3))};
+  return std::optional<PlacementDecision>(std::move(d));
+}
+
+Status SqliteStorage::PutCostRecord(const CostRecord& c) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("INSERT OR REPLACE INTO cost_records (run_id, runtime, "
+                                "predicted_usd, actual_usd, usage, counterfactuals, recorded_at) "
+                                "VALUES (?,?,?,?,?,?,?)"));
+  q.Bind(1, c.run_id).Bind(2, c.runtime);
+  c.predicted_usd ? q.Bind(3, *c.predicted_usd) : q.BindNull(3);
+  c.actual_usd ? q.Bind(4, *c.actual_usd) : q.BindNull(4);
+  q.Bind(5, c.usage.dump()).Bind(6, c.counterfactuals.dump()).Bind(7, Seconds(c.recorded_at));
+  return q.Run();
+}
+
+Result<std::optional<CostRecord>> SqliteStorage::GetCostRecord(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("SELECT runtime, predicted_usd, actual_usd, usage, "
+                                "counterfactuals, recorded_at FROM cost_records WHERE run_id=?"));
+  q.Bind(1, run_id);
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<CostRecord>();
+  CostRecord c;
+  c.run_id = run_id;
+  c.runtime = q.Text(0);
+  if (!q.IsNull(1)) c.predicted_usd = q.Double(1);
+  if (!q.IsNull(2)) c.actual_usd = q.Double(2);
+  c.usage = ParseJson(q.Text(3));
+  c.counterfactuals = ParseJson(q.Text(4));
+  c.recorded_at = FromSeconds(q.Int(5));
+  return std::optional<CostRecord>(std::move(c));
+}
+
+}  // namespace arbiter::storage

@@ -1,0 +1,99 @@
+// Storage: everything Arbiter persists, behind one interface so the embedded
+// SQLite backend and a shared PostgreSQL backend are interchangeable. Every
+// method is safe to call from several threads; several processes may share a
+// database (runs started by one `arbiter`, cancelled from another).
+//
+// Contract (every backend; checked by storage_conformance_test):
+//  - CreateRun fails with kAlreadyExists for a known run id.
+//  - Run status changes are compare-and-set (TransitionRun), so two processes
+//    cannot both move a run out of the same state.
+//  - Events are append-only, numbered 1, 2, ... per run in append order.
+//  - Partition status sets are updated when runs start and end, never computed
+//    by scanning events or materializations.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arbiter/common/status.h"
+#include "arbiter/storage/records.h"
+
+namespace arbiter::storage {
+
+// Fields a transition may set alongside the new status.
+struct RunUpdate {
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> ended_at;
+  std::optional<std::string> failure_reason;
+  std::optional<std::string> stderr_tail;
+  std::optional<int64_t> pid;
+  std::optional<int64_t> process_start_ticks;
+  std::optional<std::string> external_id;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // ---- Runs
+  virtual Status CreateRun(const RunRecord& run) = 0;
+  virtual Result<RunRecord> GetRun(const std::string& run_id) = 0;  // kNotFound
+  // Newest first.
+  virtual Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter) = 0;
+  // Moves the run to `to` if its status is one of `from`, applying `update`.
+  // Returns false (and changes nothing) if the run is in another state;
+  // kNotFound if there is no such run.
+  virtual Result<bool> TransitionRun(const std::string& run_id,
+                                     const std::vector<RunStatus>& from, RunStatus to,
+                                     const RunUpdate& update) = 0;
+  // Runs not yet in a terminal state (for recovery after a restart).
+  virtual Result<std::vector<RunRecord>> ActiveRuns() = 0;
+
+  // ---- Events
+  // Appends in order, in one transaction; fills in each event's seq. Returns
+  // the last seq. kNotFound if the run does not exist.
+  virtual Result<int64_t> AppendEvents(const std::string& run_id,
+                                       std::vector<RunEvent>* events) = 0;
+  // Events with seq > after_seq, oldest first, at most `limit`.
+  virtual Result<std::vector<RunEvent>> ReadEvents(const std::string& run_id, int64_t after_seq,
+                                                   int limit) = 0;
+
+  // ---- Materializations
+  // Stores it and fills in its id.
+  virtual Status RecordMaterialization(Materialization* m) = 0;
+  virtual Result<std::optional<Materialization>> LatestMaterialization(
+      const std::string& asset_key, const std::optional<std::string>& partition_key) = 0;
+  // Newest first.
+  virtual Result<std::vector<Materialization>> MaterializationHistory(
+      const std::string& asset_key, const std::optional<std::string>& partition_key,
+      int limit) = 0;
+
+  // ---- Partition status
+  // The stored sets of an asset. An asset never seen has empty sets and an
+  // empty fingerprint.
+  virtual Result<PartitionStatus> GetPartitionStatus(const std::string& asset_key) = 0;
+  // Moves `indices` into `state` (out of the other states), atomically. If the
+  // stored fingerprint differs, the stored sets are discarded first (they
+  // describe another definition) and the caller should rebuild them.
+  virtual Status SetPartitionState(const std::string& asset_key, const std::string& fingerprint,
+                                   const definitions::PartitionSet& indices,
+                                   PartitionState state) = 0;
+  // Clears `indices` from every state (back to missing).
+  virtual Status ClearPartitionState(const std::string& asset_key, const std::string& fingerprint,
+                                     const definitions::PartitionSet& indices) = 0;
+  // Replaces all sets at once (rebuild after a definition change).
+  virtual Status ReplacePartitionStatus(const std::string& asset_key,
+                                        const PartitionStatus& status) = 0;
+
+  // ---- Placement and cost (filled in by the cost engine)
+  virtual Status PutPlacementDecision(const PlacementDecision& d) = 0;
+  virtual Result<std::optional<PlacementDecision>> GetPlacementDecision(
+      const std::string& run_id) = 0;
+  virtual Status PutCostRecord(const CostRecord& c) = 0;
+  virtual Result<std::optional<CostRecord>> GetCostRecord(const std::string& run_id) = 0;
+};
+
+}  // namespace arbiter::storage
