@@ -1,0 +1,44 @@
+// Test helper: a PipesMessageHandler that records everything it is given.
+// Not thread-safe; tests use it from one thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "arbiter/pipes/handler.h"
+
+namespace arbiter::pipes {
+
+class RecordingHandler : public PipesMessageHandler {
+ public:
+  struct Received {
+    PipesMessage message;
+    std::string source;
+    int64_t line_number;
+  };
+
+  void OnMessage(const PipesMessage& message, const MessageOrigin& origin) override {
+    messages.push_back({message, std::string(origin.source), origin.line_number});
+  }
+  void OnWarning(const PipesWarning& warning) override { warnings.push_back(warning); }
+  void OnOutputLine(std::string_view source, std::string_view line) override {
+    output.push_back(std::string(source) + ": " + std::string(line));
+  }
+
+  std::vector<std::string> Methods() const {
+    std::vector<std::string> out;
+    for (const auto& r : messages) out.emplace_back(MethodName(r.message));
+    return out;
+  }
+  int CountWarnings(WarningKind kind) const {
+    int n = 0;
+    for (const auto& w : warnings) n += w.kind == kind;
+    return n;
+  }
+
+  std::vector<Received> messages;
+  std::vector<PipesWarning> warnings;
+  std::vector<std::string> output;
+};
+
+}  // namespace arbiter::pipes
