@@ -145,8 +145,9 @@ void RestoreNonFinite(Json& root) {
 }
 
 void AppendUnicodeEscape(std::string& out, uint32_t unit) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\u%04x", unit);
+  // `unit` is one UTF-16 code unit; the mask lets GCC see it fits in 4 digits.
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "\\u%04x", unit & 0xFFFFu);
   out += buf;
 }
 
