@@ -27,11 +27,19 @@ std::string PipesWarning::ToString() const {
     out += ")";
   }
   if (!source.empty()) {
-    out += " in " + source;
-    if (line_number > 0) out += ":" + std::to_string(line_number);
+    out += " in ";
+    out += source;
+    if (line_number > 0) {
+      out += ':';
+      out += std::to_string(line_number);
+    }
   }
-  out += ": " + detail;
-  if (!excerpt.empty()) out += " -- line starts: " + excerpt;
+  out += ": ";
+  out += detail;
+  if (!excerpt.empty()) {
+    out += " -- line starts: ";
+    out += excerpt;
+  }
   return out;
 }
 
@@ -79,9 +87,12 @@ void MessageProcessor::ProcessLine(std::string_view source, int64_t line_number,
   }
   const PipesMessage& message = *parsed.message;
   if (received_closed_) {
+    // Built by appending: GCC 12 -O3 warns falsely (-Wrestrict) on "literal" + std::string.
+    std::string detail = "'";
+    detail += MethodName(message);
+    detail += "' arrived after 'closed'; delivered anyway";
     Warn({WarningKind::kMessageAfterClosed, LineProblem::kNone, std::string(source), line_number,
-          "'" + std::string(MethodName(message)) + "' arrived after 'closed'; delivered anyway",
-          ""});
+          std::move(detail), ""});
   }
   if (std::holds_alternative<OpenedMessage>(message)) received_opened_ = true;
   if (std::holds_alternative<ClosedMessage>(message)) received_closed_ = true;

@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <charconv>
+#include <cstdlib>
 #include <limits>
+#include <system_error>
 #include <vector>
 
 namespace arbiter::pipes {
@@ -34,114 +37,6 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
     return 4;
   }
   return 0;
-}
-
-// Placeholders for the non-finite tokens nlohmann rejects. They start with NUL, which a
-// real-world string practically never does; the worst a forged one can do is become a NaN.
-using std::string_view_literals::operator""sv;
-constexpr std::string_view kNanSentinel = "\0arbiter:NaN"sv;
-constexpr std::string_view kInfSentinel = "\0arbiter:Infinity"sv;
-constexpr std::string_view kNegInfSentinel = "\0arbiter:-Infinity"sv;
-
-struct ScanResult {
-  bool has_nonfinite = false;
-  int max_depth = 0;
-};
-
-// One pass outside strings: nesting depth and whether bare N/I tokens occur.
-ScanResult Scan(std::string_view s) {
-  ScanResult r;
-  bool in_string = false;
-  bool escaped = false;
-  int depth = 0;
-  for (char c : s) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': in_string = true; break;
-      case '[':
-      case '{':
-        if (++depth > r.max_depth) r.max_depth = depth;
-        break;
-      case ']':
-      case '}': --depth; break;
-      case 'N':
-      case 'I': r.has_nonfinite = true; break;
-      default: break;
-    }
-  }
-  return r;
-}
-
-// Copies `s`, replacing bare NaN / Infinity / -Infinity tokens by sentinel strings.
-std::string RewriteNonFinite(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 64);
-  bool in_string = false;
-  bool escaped = false;
-  auto emit_sentinel = [&out](std::string_view sentinel) {
-    out += "\"\\u0000";
-    out += sentinel.substr(1);
-    out += '"';
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      out += c;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == 'N' && s.substr(i, 3) == "NaN") {
-      emit_sentinel(kNanSentinel);
-      i += 2;
-    } else if (c == '-' && s.substr(i, 9) == "-Infinity") {
-      emit_sentinel(kNegInfSentinel);
-      i += 8;
-    } else if (c == 'I' && s.substr(i, 8) == "Infinity") {
-      emit_sentinel(kInfSentinel);
-      i += 7;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// Turns sentinel strings back into non-finite floats. Iterative: depth is bounded anyway,
-// but an explicit stack keeps this independent of that bound.
-void RestoreNonFinite(Json& root) {
-  std::vector<Json*> stack{&root};
-  while (!stack.empty()) {
-    Json* v = stack.back();
-    stack.pop_back();
-    if (v->is_string()) {
-      const auto& str = v->get_ref<const std::string&>();
-      if (str == kNanSentinel) {
-        *v = std::numeric_limits<double>::quiet_NaN();
-      } else if (str == kInfSentinel) {
-        *v = std::numeric_limits<double>::infinity();
-      } else if (str == kNegInfSentinel) {
-        *v = -std::numeric_limits<double>::infinity();
-      }
-    } else if (v->is_structured()) {
-      for (auto& child : *v) stack.push_back(&child);
-    }
-  }
 }
 
 void AppendUnicodeEscape(std::string& out, uint32_t unit) {
@@ -268,6 +163,314 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+// ---- JsonReader ----
+
+namespace {
+
+bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+JsonReader::JsonReader(std::string_view text, int max_depth)
+    : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()),
+      max_depth_(max_depth) {}
+
+bool JsonReader::Fail(JsonErrorKind kind, std::string_view what) {
+  if (error_kind_ == JsonErrorKind::kNone) {
+    error_kind_ = kind;
+    error_ = std::string(what);
+    error_ += " at byte ";
+    error_ += std::to_string(p_ - begin_);
+  }
+  return false;
+}
+
+void JsonReader::SkipWs() {
+  while (p_ < end_ && IsWs(*p_)) ++p_;
+}
+
+bool JsonReader::AtEnd() {
+  SkipWs();
+  return p_ == end_;
+}
+
+bool JsonReader::Literal(std::string_view word) {
+  if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+      std::string_view(p_, word.size()) != word) {
+    return Fail(JsonErrorKind::kSyntax, "invalid literal");
+  }
+  p_ += word.size();
+  return true;
+}
+
+bool JsonReader::ParseString(std::string& out) {
+  SkipWs();
+  if (p_ == end_ || *p_ != '"') return Fail(JsonErrorKind::kSyntax, "expected a string");
+  ++p_;
+  out.clear();
+  while (true) {
+    // Copy the run up to the next quote, backslash or control character in one go.
+    const char* run = p_;
+    while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) {
+      ++p_;
+    }
+    out.append(run, p_ - run);
+    if (p_ == end_) return Fail(JsonErrorKind::kSyntax, "unterminated string");
+    const char c = *p_++;
+    if (c == '"') return true;
+    if (c != '\\') {
+      --p_;
+      return Fail(JsonErrorKind::kSyntax, "control character in string");
+    }
+    if (p_ == end_) return Fail(JsonErrorKind::kSyntax, "unterminated escape");
+    switch (*p_++) {
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      case '/': out += '/'; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        auto hex4 = [this](uint32_t* v) {
+          if (end_ - p_ < 4) return false;
+          *v = 0;
+          for (int i = 0; i < 4; ++i) {
+            const int h = HexValue(p_[i]);
+            if (h < 0) return false;
+            *v = (*v << 4) | static_cast<uint32_t>(h);
+          }
+          p_ += 4;
+          return true;
+        };
+        uint32_t cp;
+        if (!hex4(&cp)) return Fail(JsonErrorKind::kSyntax, "bad \\u escape");
+        if (cp >= 0xD800 && cp <= 0xDBFF && end_ - p_ >= 6 && p_[0] == '\\' && p_[1] == 'u') {
+          const char* save = p_;
+          p_ += 2;
+          uint32_t lo;
+          if (hex4(&lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else {
+            p_ = save;
+          }
+        }
+        // A lone surrogate (Python can write one) becomes U+FFFD: strings stay valid UTF-8.
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+        AppendUtf8(out, cp);
+        break;
+      }
+      default:
+        --p_;
+        return Fail(JsonErrorKind::kSyntax, "bad escape");
+    }
+  }
+}
+
+bool JsonReader::ParseNumber(Json& out) {
+  const char* start = p_;
+  bool is_float = false;
+  if (p_ < end_ && *p_ == '-') ++p_;
+  if (p_ < end_ && *p_ == '0') {
+    ++p_;
+  } else if (p_ < end_ && *p_ >= '1' && *p_ <= '9') {
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+  } else {
+    return Fail(JsonErrorKind::kSyntax, "invalid number");
+  }
+  if (p_ < end_ && *p_ == '.') {
+    is_float = true;
+    ++p_;
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return Fail(JsonErrorKind::kSyntax, "invalid number");
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+  }
+  if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+    is_float = true;
+    ++p_;
+    if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return Fail(JsonErrorKind::kSyntax, "invalid number");
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+  }
+  if (!is_float) {
+    // Integers stay integers (the int/float distinction is part of the protocol); only
+    // values beyond 64 bits fall back to a float.
+    if (*start == '-') {
+      int64_t v;
+      auto [ptr, ec] = std::from_chars(start, p_, v);
+      if (ec == std::errc() && ptr == p_) {
+        out = v;
+        return true;
+      }
+    } else {
+      uint64_t v;
+      auto [ptr, ec] = std::from_chars(start, p_, v);
+      if (ec == std::errc() && ptr == p_) {
+        out = v;
+        return true;
+      }
+    }
+  }
+  double d;
+  auto [ptr, ec] = std::from_chars(start, p_, d);
+  if (ec == std::errc::result_out_of_range) {
+    // Python reads 1e999 as inf and 1e-999 as 0.0; strtod does the same.
+    const std::string token(start, p_);
+    d = std::strtod(token.c_str(), nullptr);
+  } else if (ec != std::errc() || ptr != p_) {
+    return Fail(JsonErrorKind::kSyntax, "invalid number");
+  }
+  out = d;
+  return true;
+}
+
+bool JsonReader::ParseValue(Json& out) { return ParseValueAt(out, 0); }
+
+bool JsonReader::ParseValueAt(Json& out, int depth) {
+  SkipWs();
+  if (p_ == end_) return Fail(JsonErrorKind::kSyntax, "unexpected end of input");
+  switch (*p_) {
+    case '{': {
+      if (depth >= max_depth_) return Fail(JsonErrorKind::kTooDeep, "nested too deeply");
+      ++p_;
+      out = Json::object();
+      auto& obj = out.get_ref<Json::object_t&>();
+      SkipWs();
+      if (p_ < end_ && *p_ == '}') {
+        ++p_;
+        return true;
+      }
+      std::string key;
+      while (true) {
+        if (!ParseString(key)) return false;
+        SkipWs();
+        if (p_ == end_ || *p_ != ':') return Fail(JsonErrorKind::kSyntax, "expected ':'");
+        ++p_;
+        Json value;
+        if (!ParseValueAt(value, depth + 1)) return false;
+        obj.insert_or_assign(std::move(key), std::move(value));  // last duplicate wins
+        SkipWs();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (p_ < end_ && *p_ == '}') {
+          ++p_;
+          return true;
+        }
+        return Fail(JsonErrorKind::kSyntax, "expected ',' or '}'");
+      }
+    }
+    case '[': {
+      if (depth >= max_depth_) return Fail(JsonErrorKind::kTooDeep, "nested too deeply");
+      ++p_;
+      out = Json::array();
+      auto& arr = out.get_ref<Json::array_t&>();
+      SkipWs();
+      if (p_ < end_ && *p_ == ']') {
+        ++p_;
+        return true;
+      }
+      while (true) {
+        arr.emplace_back();
+        if (!ParseValueAt(arr.back(), depth + 1)) return false;
+        SkipWs();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (p_ < end_ && *p_ == ']') {
+          ++p_;
+          return true;
+        }
+        return Fail(JsonErrorKind::kSyntax, "expected ',' or ']'");
+      }
+    }
+    case '"': {
+      std::string s;
+      if (!ParseString(s)) return false;
+      out = std::move(s);
+      return true;
+    }
+    case 't':
+      out = true;
+      return Literal("true");
+    case 'f':
+      out = false;
+      return Literal("false");
+    case 'n':
+      out = nullptr;
+      return Literal("null");
+    case 'N':
+      out = std::numeric_limits<double>::quiet_NaN();
+      return Literal("NaN");
+    case 'I':
+      out = std::numeric_limits<double>::infinity();
+      return Literal("Infinity");
+    case '-':
+      if (end_ - p_ > 1 && p_[1] == 'I') {
+        ++p_;
+        out = -std::numeric_limits<double>::infinity();
+        return Literal("Infinity");
+      }
+      return ParseNumber(out);
+    default:
+      if (*p_ >= '0' && *p_ <= '9') return ParseNumber(out);
+      return Fail(JsonErrorKind::kSyntax, "unexpected character");
+  }
+}
+
+bool JsonReader::BeginObject() {
+  SkipWs();
+  if (p_ == end_ || *p_ != '{') return Fail(JsonErrorKind::kSyntax, "expected an object");
+  ++p_;
+  first_member_ = true;
+  return true;
+}
+
+bool JsonReader::NextMember(std::string& key) {
+  SkipWs();
+  if (p_ < end_ && *p_ == '}') {
+    ++p_;
+    return false;
+  }
+  if (!first_member_) {
+    if (p_ == end_ || *p_ != ',') return Fail(JsonErrorKind::kSyntax, "expected ',' or '}'");
+    ++p_;
+  }
+  first_member_ = false;
+  if (!ParseString(key)) return false;
+  SkipWs();
+  if (p_ == end_ || *p_ != ':') return Fail(JsonErrorKind::kSyntax, "expected ':'");
+  ++p_;
+  return true;
+}
+
 Result<Json> ParseJsonLenient(std::string_view text, JsonErrorKind* error_kind,
                               const JsonParseOptions& options) {
   JsonErrorKind ignored;
@@ -277,29 +480,15 @@ Result<Json> ParseJsonLenient(std::string_view text, JsonErrorKind* error_kind,
     *error_kind = JsonErrorKind::kInvalidUtf8;
     return InvalidArgumentError("invalid UTF-8");
   }
-  const ScanResult scan = Scan(text);
-  if (scan.max_depth > options.max_depth) {
-    *error_kind = JsonErrorKind::kTooDeep;
-    return InvalidArgumentError("JSON nested deeper than " + std::to_string(options.max_depth));
+  JsonReader reader(text, options.max_depth);
+  Json value;
+  if (reader.ParseValue(value) && !reader.AtEnd()) {
+    reader.Fail(JsonErrorKind::kSyntax, "trailing characters");
   }
-  std::string rewritten;
-  if (scan.has_nonfinite) {
-    rewritten = RewriteNonFinite(text);
-    text = rewritten;
+  if (reader.failed()) {
+    *error_kind = reader.error_kind();
+    return InvalidArgumentError("not JSON: " + reader.error());
   }
-  Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    *error_kind = JsonErrorKind::kSyntax;
-    // Rare path: parse again to get nlohmann's description of the error.
-    try {
-      Json unused = Json::parse(text.begin(), text.end());
-      (void)unused;
-    } catch (const nlohmann::json::exception& e) {
-      return InvalidArgumentError(std::string("not JSON: ") + e.what());
-    }
-    return InvalidArgumentError("not JSON");
-  }
-  if (scan.has_nonfinite) RestoreNonFinite(value);
   return value;
 }
 

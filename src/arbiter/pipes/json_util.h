@@ -25,6 +25,44 @@ struct JsonParseOptions {
   int max_depth = 256;
 };
 
+// A recursive-descent JSON reader over one text: standard JSON plus the NaN / Infinity /
+// -Infinity tokens, integers kept apart from floats (non-negative -> unsigned, negative ->
+// signed, beyond 64 bits -> float), depth-limited. The input must already be valid UTF-8
+// (ParseJsonLenient checks). Besides whole values it can walk the members of a top-level
+// object, which lets the message parser skip building a DOM for the envelope.
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view text, int max_depth = 256);
+
+  bool ParseValue(Json& out);
+  bool ParseString(std::string& out);
+  // Consumes '{'; then NextMember yields each key (positioned at its value) until '}'.
+  bool BeginObject();
+  bool NextMember(std::string& key);
+  // True if only whitespace remains.
+  bool AtEnd();
+  // Records the first error (later ones are ignored); always returns false.
+  bool Fail(JsonErrorKind kind, std::string_view what);
+
+  bool failed() const { return error_kind_ != JsonErrorKind::kNone; }
+  JsonErrorKind error_kind() const { return error_kind_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool ParseValueAt(Json& out, int depth);
+  bool ParseNumber(Json& out);
+  bool Literal(std::string_view word);
+  void SkipWs();
+
+  const char* p_;
+  const char* begin_;
+  const char* end_;
+  int max_depth_;
+  bool first_member_ = true;
+  JsonErrorKind error_kind_ = JsonErrorKind::kNone;
+  std::string error_;
+};
+
 // Parses `text` as one JSON value. On failure returns InvalidArgument and sets *error_kind.
 Result<Json> ParseJsonLenient(std::string_view text, JsonErrorKind* error_kind = nullptr,
                               const JsonParseOptions& options = {});

@@ -67,15 +67,15 @@ Status CheckKeys(std::string_view what, const Json& params,
   return Status::Ok();
 }
 
-Result<std::string> GetString(const Json& obj, std::string_view key, std::string_view what) {
-  const Json& v = obj.at(key);
+Result<std::string> GetString(Json& obj, std::string_view key, std::string_view what) {
+  Json& v = obj.at(key);
   if (!v.is_string()) {
     return Bad(std::string(what) + "." + std::string(key) + ": expected string, got " + TypeOf(v));
   }
-  return v.get<std::string>();
+  return std::move(v.get_ref<std::string&>());
 }
 
-Result<std::optional<std::string>> GetOptionalString(const Json& obj, std::string_view key,
+Result<std::optional<std::string>> GetOptionalString(Json& obj, std::string_view key,
                                                      std::string_view what) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::optional<std::string>();
@@ -83,7 +83,7 @@ Result<std::optional<std::string>> GetOptionalString(const Json& obj, std::strin
     return Bad(std::string(what) + "." + std::string(key) + ": expected string or null, got " +
                TypeOf(*it));
   }
-  return std::optional<std::string>(it->get<std::string>());
+  return std::optional<std::string>(std::move(it->get_ref<std::string&>()));
 }
 
 Status CheckColumnSpec(const Json& col, std::string_view what) {
@@ -175,19 +175,31 @@ Status CheckRawValue(MetadataType type, const Json& v) {
   return Bad("unknown metadata type");
 }
 
-Result<std::optional<Metadata>> ParseMetadata(const Json& v) {
+// Validates one metadata entry and moves its raw value out.
+Result<MetadataValue> TakeMetadataValue(Json& entry) {
+  ARBITER_RETURN_IF_ERROR(CheckKeys("metadata value", entry, {"raw_value", "type"}));
+  const Json& type = entry["type"];
+  if (!type.is_string()) return Bad("metadata value: type must be a string");
+  std::optional<MetadataType> t = MetadataTypeFromName(type.get_ref<const std::string&>());
+  if (!t) return Bad("metadata value: unknown type '" + type.get<std::string>() + "'");
+  Json& raw = entry["raw_value"];
+  ARBITER_RETURN_IF_ERROR(CheckRawValue(*t, raw));
+  return MetadataValue{*t, std::move(raw)};
+}
+
+Result<std::optional<Metadata>> ParseMetadata(Json& v) {
   if (v.is_null()) return std::optional<Metadata>();
   if (!v.is_object()) return Bad("metadata: expected an object or null, got " + TypeOf(v));
   Metadata out;
-  for (const auto& [name, entry] : v.items()) {
-    Result<MetadataValue> value = MetadataValueFromJson(entry);
-    if (!value.ok()) return value.status().WithContext("metadata '" + name + "'");
-    out.emplace(name, std::move(value).value());
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    Result<MetadataValue> value = TakeMetadataValue(it.value());
+    if (!value.ok()) return value.status().WithContext("metadata '" + it.key() + "'");
+    out.emplace(it.key(), std::move(value).value());
   }
   return std::optional<Metadata>(std::move(out));
 }
 
-Result<PipesException> ParseException(const Json& v) {
+Result<PipesException> ParseException(Json& v) {
   ARBITER_RETURN_IF_ERROR(CheckKeys("exception", v, {"message"}, {"stack", "name", "cause", "context"}));
   PipesException e;
   ARBITER_ASSIGN_OR_RETURN(e.message, GetString(v, "message", "exception"));
@@ -220,14 +232,14 @@ std::optional<LogLevel> ParseLevel(std::string_view s) {
   return std::nullopt;
 }
 
-Result<std::string> GetAssetKey(const Json& params, std::string_view what, AssetKeyPath* path) {
+Result<std::string> GetAssetKey(Json& params, std::string_view what, AssetKeyPath* path) {
   ARBITER_ASSIGN_OR_RETURN(std::string key, GetString(params, "asset_key", what));
   *path = ParseEscapedAssetKey(key);
   if (path->empty()) return Bad(std::string(what) + ".asset_key: empty asset key");
   return key;
 }
 
-Result<PipesMessage> ParseParams(std::string_view method, const Json& params,
+Result<PipesMessage> ParseParams(std::string_view method, Json& params,
                                  LineProblem* problem) {
   *problem = LineProblem::kBadParams;
   if (method == "log") {
@@ -278,7 +290,7 @@ Result<PipesMessage> ParseParams(std::string_view method, const Json& params,
     // Any object: Python sends {}, DBFS writers add cluster_driver_log_root.
     if (params.is_null()) return PipesMessage(OpenedMessage{Json::object()});
     if (!params.is_object()) return Bad("opened params: expected an object, got " + TypeOf(params));
-    return PipesMessage(OpenedMessage{params});
+    return PipesMessage(OpenedMessage{std::move(params)});
   }
   if (method == "closed") {
     ClosedMessage m;
@@ -291,7 +303,7 @@ Result<PipesMessage> ParseParams(std::string_view method, const Json& params,
   }
   if (method == "report_custom_message") {
     ARBITER_RETURN_IF_ERROR(CheckKeys("report_custom_message params", params, {"payload"}));
-    return PipesMessage(CustomMessage{params["payload"]});
+    return PipesMessage(CustomMessage{std::move(params["payload"])});
   }
   if (method == "log_external_stream") {
     ARBITER_RETURN_IF_ERROR(
@@ -308,7 +320,7 @@ Result<PipesMessage> ParseParams(std::string_view method, const Json& params,
     ARBITER_ASSIGN_OR_RETURN(m.text, GetString(params, "text", "log_external_stream"));
     if (auto it = params.find("extras"); it != params.end() && !it->is_null()) {
       if (!it->is_object()) return Bad("log_external_stream.extras: expected an object");
-      m.extras = *it;
+      m.extras = std::move(*it);
     }
     return PipesMessage(std::move(m));
   }
@@ -392,63 +404,118 @@ std::string_view LineProblemName(LineProblem problem) {
 }
 
 Result<MetadataValue> MetadataValueFromJson(const Json& entry) {
-  ARBITER_RETURN_IF_ERROR(CheckKeys("metadata value", entry, {"raw_value", "type"}));
-  const Json& type = entry["type"];
-  if (!type.is_string()) return Bad("metadata value: type must be a string");
-  std::optional<MetadataType> t = MetadataTypeFromName(type.get_ref<const std::string&>());
-  if (!t) return Bad("metadata value: unknown type '" + type.get<std::string>() + "'");
-  ARBITER_RETURN_IF_ERROR(CheckRawValue(*t, entry["raw_value"]));
-  return MetadataValue{*t, entry["raw_value"]};
+  Json copy = entry;
+  return TakeMetadataValue(copy);
 }
+
+namespace {
+
+// The envelope's pieces, however they were read (DOM or streaming).
+struct Envelope {
+  const Json* version = nullptr;
+  const Json* method = nullptr;
+  Json* params = nullptr;
+  std::string unexpected_key;
+};
+
+Result<PipesMessage> MessageFromEnvelope(const Envelope& e, LineProblem* problem) {
+  *problem = LineProblem::kNotAMessage;
+  if (e.version == nullptr) return Bad("message: no __dagster_pipes_version key");
+  *problem = LineProblem::kWrongVersion;
+  if (!e.version->is_string() || e.version->get_ref<const std::string&>() != kProtocolVersion) {
+    return Bad("message: unsupported protocol version " + e.version->dump() +
+               " (expected \"0.1\")");
+  }
+  *problem = LineProblem::kBadParams;
+  if (e.method == nullptr || !e.method->is_string()) {
+    return Bad("message: 'method' missing or not a string");
+  }
+  if (e.params == nullptr) return Bad("message: no 'params' key");
+  if (!e.unexpected_key.empty()) {
+    return Bad("message: unexpected top-level key '" + e.unexpected_key + "'");
+  }
+  Result<PipesMessage> m = ParseParams(e.method->get_ref<const std::string&>(), *e.params, problem);
+  if (m.ok()) *problem = LineProblem::kNone;
+  return m;
+}
+
+}  // namespace
 
 Result<PipesMessage> MessageFromJson(const Json& envelope, LineProblem* problem) {
   LineProblem ignored;
   if (problem == nullptr) problem = &ignored;
   *problem = LineProblem::kNotAMessage;
   if (!envelope.is_object()) return Bad("message: expected a JSON object, got " + TypeOf(envelope));
-  auto version = envelope.find(kVersionKey);
-  if (version == envelope.end()) return Bad("message: no __dagster_pipes_version key");
-  *problem = LineProblem::kWrongVersion;
-  if (!version->is_string() || version->get_ref<const std::string&>() != kProtocolVersion) {
-    return Bad("message: unsupported protocol version " + version->dump() + " (expected \"0.1\")");
-  }
-  *problem = LineProblem::kBadParams;
-  auto method = envelope.find("method");
-  if (method == envelope.end() || !method->is_string()) {
-    return Bad("message: 'method' missing or not a string");
-  }
-  auto params = envelope.find("params");
-  if (params == envelope.end()) return Bad("message: no 'params' key");
+  Envelope e;
+  Json params;
   for (const auto& [key, value] : envelope.items()) {
-    if (key != kVersionKey && key != "method" && key != "params") {
-      return Bad("message: unexpected top-level key '" + key + "'");
+    if (key == kVersionKey) {
+      e.version = &value;
+    } else if (key == "method") {
+      e.method = &value;
+    } else if (key == "params") {
+      params = value;  // validation moves values out, so work on a copy
+      e.params = &params;
+    } else if (e.unexpected_key.empty()) {
+      e.unexpected_key = key;
     }
   }
-  Result<PipesMessage> m = ParseParams(method->get_ref<const std::string&>(), *params, problem);
-  if (m.ok()) *problem = LineProblem::kNone;
-  return m;
+  return MessageFromEnvelope(e, problem);
 }
 
 ParsedLine ParseMessageLine(std::string_view line, LineMode mode) {
   ParsedLine out;
-  JsonErrorKind json_error = JsonErrorKind::kNone;
-  Result<Json> json = ParseJsonLenient(line, &json_error);
-  if (!json.ok()) {
-    // On a mixed stream, only text that looks like a broken message is worth a warning.
-    if (mode == LineMode::kMixed && line.find(kVersionKey) == std::string_view::npos) {
-      out.kind = ParsedLine::Kind::kPlainText;
-      return out;
-    }
-    out.problem = json_error == JsonErrorKind::kInvalidUtf8 ? LineProblem::kInvalidUtf8
-                                                            : LineProblem::kNotJson;
-    out.error = json.status().message();
-    return out;
-  }
-  if (mode == LineMode::kMixed && (!json->is_object() || !json->contains(kVersionKey))) {
+  // Mixed streams: a message is a JSON object carrying the version key, so ordinary output
+  // is recognised without parsing it.
+  const bool mentions_version = line.find(kVersionKey) != std::string_view::npos;
+  if (mode == LineMode::kMixed && !mentions_version) {
     out.kind = ParsedLine::Kind::kPlainText;
     return out;
   }
-  Result<PipesMessage> message = MessageFromJson(*json, &out.problem);
+  auto plain_or_invalid = [&](LineProblem problem, std::string error) {
+    if (mode == LineMode::kMixed && problem == LineProblem::kNotAMessage) {
+      out.kind = ParsedLine::Kind::kPlainText;
+    } else {
+      out.problem = problem;
+      out.error = std::move(error);
+    }
+    return std::move(out);
+  };
+  if (!IsValidUtf8(line)) return plain_or_invalid(LineProblem::kInvalidUtf8, "invalid UTF-8");
+
+  // Stream the top-level object: only the member values become DOMs.
+  JsonReader reader(line);
+  if (!reader.BeginObject()) {
+    // Not an object: still tell "valid JSON, but not a message" from "not JSON".
+    JsonReader whole(line);
+    Json ignored;
+    if (whole.ParseValue(ignored) && whole.AtEnd()) {
+      return plain_or_invalid(LineProblem::kNotAMessage, "message: expected a JSON object");
+    }
+    return plain_or_invalid(LineProblem::kNotJson, "not JSON: " + whole.error());
+  }
+  Envelope e;
+  Json version, method, params, ignored;
+  std::string key;
+  while (reader.NextMember(key)) {
+    Json* slot = &ignored;
+    if (key == kVersionKey) {
+      e.version = slot = &version;
+    } else if (key == "method") {
+      e.method = slot = &method;
+    } else if (key == "params") {
+      e.params = slot = &params;
+    } else if (e.unexpected_key.empty()) {
+      e.unexpected_key = key;
+    }
+    if (!reader.ParseValue(*slot)) break;
+  }
+  if (!reader.failed() && !reader.AtEnd()) reader.Fail(JsonErrorKind::kSyntax, "trailing characters");
+  if (reader.failed()) return plain_or_invalid(LineProblem::kNotJson, "not JSON: " + reader.error());
+  if (e.version == nullptr) {
+    return plain_or_invalid(LineProblem::kNotAMessage, "message: no __dagster_pipes_version key");
+  }
+  Result<PipesMessage> message = MessageFromEnvelope(e, &out.problem);
   if (!message.ok()) {
     out.error = message.status().message();
     return out;
