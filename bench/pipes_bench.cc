@@ -37,14 +37,14 @@ void BM_ParseMaterialization(benchmark::State& state) {
     benchmark::DoNotOptimize(parsed);
   }
   state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(state.iterations() *
-                          static_cast<int64_t>(kMaterializationLine.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kMaterializationLine.size()));
 }
 BENCHMARK(BM_ParseMaterialization);
 
 // Mixed-stream rule on ordinary output (a stdio reader's common case).
 void BM_ClassifyPlainOutputLine(benchmark::State& state) {
-  const std::string line = "24/01/01 00:00:01 INFO DAGScheduler: Job 3 finished: save at edges.py:88";
+  const std::string line =
+      "24/01/01 00:00:01 INFO DAGScheduler: Job 3 finished: save at edges.py:88";
   for (auto _ : state) {
     ParsedLine parsed = ParseMessageLine(line, LineMode::kMixed);
     benchmark::DoNotOptimize(parsed);
@@ -87,8 +87,10 @@ BENCHMARK(BM_ReaderPathLogs)->Unit(benchmark::kMillisecond);
 
 void BM_DecodeContextParam(benchmark::State& state) {
   OrderedJson ctx = OrderedJson::object();
-  ctx["data"] = {{"asset_keys", {"commoncrawl/edges"}}, {"run_id", "2716d101-cf11-4baa-b22d"},
-                 {"partition_key", "2024-01-01"}, {"retry_number", 0},
+  ctx["data"] = {{"asset_keys", {"commoncrawl/edges"}},
+                 {"run_id", "2716d101-cf11-4baa-b22d"},
+                 {"partition_key", "2024-01-01"},
+                 {"retry_number", 0},
                  {"extras", {{"seed_set", "top-1m"}}}};
   const std::string encoded = EncodeParam(ctx);
   for (auto _ : state) {

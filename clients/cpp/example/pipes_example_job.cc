@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
            {"when", pc::MetadataValue::Timestamp(1704067200.5)},
            {"cfg", pc::MetadataValue::Json({{"k", {1, 2}}})},
            {"none", pc::MetadataValue::Null()},
-           {"schema", pc::MetadataValue::Typed(
-                          "table_schema", {{"columns", {{{"name", "a"}, {"type", "int"}}}}})}},
+           {"schema", pc::MetadataValue::Typed("table_schema",
+                                               {{"columns", {{{"name", "a"}, {"type", "int"}}}}})}},
           "dv-" + partition);
       pipes.ReportAssetCheck("row_count_positive", true, pc::Severity::kWarn, {{"rows", 42}});
       pipes.ReportCustomMessage({{"extras_seen", pipes.extras()}, {"retry", pipes.retry_number()}});

@@ -83,12 +83,23 @@ void AppendString(std::string& out, std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      default:
+        break;
     }
     if (c < 0x20 || c == 0x7F) {
       char buf[8];
@@ -152,7 +163,9 @@ void AppendJson(std::string& out, const J& v) {
       out += ']';
       return;
     }
-    case T::string: AppendString(out, v.template get_ref<const std::string&>()); return;
+    case T::string:
+      AppendString(out, v.template get_ref<const std::string&>());
+      return;
     case T::number_float: {
       const double d = v.template get<double>();
       if (std::isnan(d)) {
@@ -165,8 +178,12 @@ void AppendJson(std::string& out, const J& v) {
       return;
     }
     case T::binary:
-    case T::discarded: out += "null"; return;
-    default: out += v.dump(); return;
+    case T::discarded:
+      out += "null";
+      return;
+    default:
+      out += v.dump();
+      return;
   }
 }
 
@@ -177,7 +194,8 @@ std::string Base64Encode(const std::string& bytes) {
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
   }
   if (i < bytes.size()) {
@@ -284,11 +302,16 @@ nlohmann::json LoadContextData(const nlohmann::json& params) {
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarning: return "WARNING";
-    case Level::kError: return "ERROR";
-    case Level::kCritical: return "CRITICAL";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarning:
+      return "WARNING";
+    case Level::kError:
+      return "ERROR";
+    case Level::kCritical:
+      return "CRITICAL";
   }
   return "INFO";
 }
@@ -316,10 +339,23 @@ std::string Demangle(const char* name) {
 }  // namespace
 
 MetadataValue MetadataValue::Typed(std::string type, nlohmann::json raw) {
-  static const std::set<std::string> kTypes = {
-      "__infer__", "text", "url", "path", "notebook", "md", "json", "float", "int", "bool",
-      "dagster_run", "asset", "null", "timestamp", "table", "table_schema",
-      "table_column_lineage"};
+  static const std::set<std::string> kTypes = {"__infer__",
+                                               "text",
+                                               "url",
+                                               "path",
+                                               "notebook",
+                                               "md",
+                                               "json",
+                                               "float",
+                                               "int",
+                                               "bool",
+                                               "dagster_run",
+                                               "asset",
+                                               "null",
+                                               "timestamp",
+                                               "table",
+                                               "table_schema",
+                                               "table_column_lineage"};
   if (kTypes.count(type) == 0) throw PipesError("pipes: unknown metadata type '" + type + "'");
   return MetadataValue(std::move(type), std::move(raw), 0);
 }
@@ -400,8 +436,8 @@ std::unique_ptr<Context> Context::Open(int argc, const char* const* argv) {
     if (ctx && !msgs) throw PipesError("pipes: --dagster-pipes-messages is missing");
   }
   if (!ctx) {
-    std::cerr << "warning: arbiter_pipes_client: not launched under pipes (no "
-              << kContextEnv << "); reporting is a no-op\n";
+    std::cerr << "warning: arbiter_pipes_client: not launched under pipes (no " << kContextEnv
+              << "); reporting is a no-op\n";
     return NoOp();
   }
   nlohmann::json data = LoadContextData(DecodeParam(*ctx));

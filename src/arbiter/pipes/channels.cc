@@ -367,9 +367,9 @@ void BlobChunkMessageReader::ProcessStragglers() {
     if (index >= next_chunk_) later.emplace(index, key);
   }
   for (const auto& [index, key] : later) {
-    processor_->ReportChannelWarning(
-        key, "chunk " + std::to_string(next_chunk_) + " is missing; reading chunk " +
-                 std::to_string(index) + " out of sequence");
+    processor_->ReportChannelWarning(key, "chunk " + std::to_string(next_chunk_) +
+                                              " is missing; reading chunk " +
+                                              std::to_string(index) + " out of sequence");
     Result<std::optional<std::string>> body = store_->Get(key);
     if (body.ok() && body->has_value()) ProcessChunk(index, **body);
     next_chunk_ = index + 1;

@@ -12,8 +12,10 @@
 namespace arbiter::pipes {
 namespace {
 
-const std::string kOpened = R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})";
-const std::string kClosed = R"({"__dagster_pipes_version": "0.1", "method": "closed", "params": {}})";
+const std::string kOpened =
+    R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})";
+const std::string kClosed =
+    R"({"__dagster_pipes_version": "0.1", "method": "closed", "params": {}})";
 std::string Log(const std::string& text) {
   return R"({"__dagster_pipes_version": "0.1", "method": "log", "params": {"message": ")" + text +
          R"("}})";
@@ -32,7 +34,8 @@ class ScriptedWaiter : public PollWaiter {
   }
   void Pause(std::chrono::milliseconds interval) override {
     ++pauses;
-    if (clock_ != nullptr) clock_->Advance(std::chrono::duration_cast<std::chrono::seconds>(interval));
+    if (clock_ != nullptr)
+      clock_->Advance(std::chrono::duration_cast<std::chrono::seconds>(interval));
     if (on_pause) on_pause(pauses);
   }
   std::function<void(int)> on_pause;
@@ -100,11 +103,14 @@ TEST(StdioReaderTest, SeparatesMessagesFromOutputOnBothStreams) {
   ASSERT_EQ(::pipe(out), 0);
   ASSERT_EQ(::pipe(err), 0);
   const std::string out_text = "spark says hi\n" + Log("via stdout") + "\npartial";
-  const std::string err_text = kOpened + "\nWARN something\n" + Log("via stderr") + "\n" +
-                               R"({"__dagster_pipes_version": "0.1", "method": "nope", "params": {}})" +
-                               "\n" + kClosed + "\n";
-  ASSERT_EQ(::write(out[1], out_text.data(), out_text.size()), static_cast<ssize_t>(out_text.size()));
-  ASSERT_EQ(::write(err[1], err_text.data(), err_text.size()), static_cast<ssize_t>(err_text.size()));
+  const std::string err_text =
+      kOpened + "\nWARN something\n" + Log("via stderr") + "\n" +
+      R"({"__dagster_pipes_version": "0.1", "method": "nope", "params": {}})" + "\n" + kClosed +
+      "\n";
+  ASSERT_EQ(::write(out[1], out_text.data(), out_text.size()),
+            static_cast<ssize_t>(out_text.size()));
+  ASSERT_EQ(::write(err[1], err_text.data(), err_text.size()),
+            static_cast<ssize_t>(err_text.size()));
   ::close(out[1]);
   ::close(err[1]);
   RecordingHandler h;
@@ -171,8 +177,7 @@ TEST(BlobReaderTest, PollsChunksInOrderDrainsLateChunksAndCleansUp) {
     }
   };
   ReadUntilJobFinished(reader, waiter, std::chrono::milliseconds(1000));
-  EXPECT_EQ(h.Methods(),
-            (std::vector<std::string>{"opened", "log", "log", "log", "closed"}));
+  EXPECT_EQ(h.Methods(), (std::vector<std::string>{"opened", "log", "log", "log", "closed"}));
   EXPECT_EQ(waiter.pauses, 2);  // stopped as soon as `closed` arrived
   ASSERT_EQ(h.warnings.size(), 1u);
   EXPECT_EQ(h.warnings[0].source, "run1/msgs/2.json");
@@ -187,8 +192,9 @@ TEST(BlobReaderTest, DrainWindowEndsWithoutClosedAndGapsAreReadOutOfSequence) {
   FakeClock clock(TimePoint(std::chrono::seconds(1000)));
   RecordingHandler h;
   MessageProcessor p(&h, ProcessorOptions{});
-  BlobChunkMessageReader reader(&store, "x", &p, &clock, BlobReaderOptions{std::chrono::seconds(5),
-                                                                           std::chrono::milliseconds(1000)});
+  BlobChunkMessageReader reader(
+      &store, "x", &p, &clock,
+      BlobReaderOptions{std::chrono::seconds(5), std::chrono::milliseconds(1000)});
   ASSERT_TRUE(store.Put("x/1.json", kOpened).ok());
   ASSERT_TRUE(store.Put("x/3.json", Log("after gap")).ok());  // chunk 2 lost
   ScriptedWaiter waiter({[] {}}, &clock);

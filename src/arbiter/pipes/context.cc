@@ -82,10 +82,11 @@ OrderedJson RangeJson(const std::optional<KeyRange>& r) {
 Result<OrderedJson> BuildContextPayload(const ContextData& data) {
   if (data.run_id.empty()) return InvalidArgumentError("pipes context: run_id is empty");
   if (data.retry_number < 0) return InvalidArgumentError("pipes context: negative retry_number");
-  if (!data.extras.is_object()) return InvalidArgumentError("pipes context: extras must be an object");
+  if (!data.extras.is_object())
+    return InvalidArgumentError("pipes context: extras must be an object");
   if (data.partition_time_window) {
-    for (const std::string* ts : {&data.partition_time_window->start,
-                                  &data.partition_time_window->end}) {
+    for (const std::string* ts :
+         {&data.partition_time_window->start, &data.partition_time_window->end}) {
       if (!IsIsoTimestampWithOffset(*ts)) {
         return InvalidArgumentError("pipes context: time window bound '" + *ts +
                                     "' is not ISO-8601 with a UTC offset");

@@ -49,9 +49,9 @@ TEST(ContextTest, AlwaysTenKeysWithNulls) {
   Result<OrderedJson> c = BuildContextPayload(d);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->size(), 10u);
-  for (const char* k : {"asset_keys", "code_version_by_asset_key", "provenance_by_asset_key",
-                        "partition_key", "partition_key_range", "partition_time_window",
-                        "job_name"}) {
+  for (const char* k :
+       {"asset_keys", "code_version_by_asset_key", "provenance_by_asset_key", "partition_key",
+        "partition_key_range", "partition_time_window", "job_name"}) {
     ASSERT_TRUE(c->contains(k)) << k;
     EXPECT_TRUE((*c)[k].is_null()) << k;
   }

@@ -8,12 +8,18 @@ namespace arbiter::pipes {
 
 std::string_view WarningKindName(WarningKind kind) {
   switch (kind) {
-    case WarningKind::kBadLine: return "bad_line";
-    case WarningKind::kLineTooLong: return "line_too_long";
-    case WarningKind::kMissingOpened: return "missing_opened";
-    case WarningKind::kMissingClosed: return "missing_closed";
-    case WarningKind::kMessageAfterClosed: return "message_after_closed";
-    case WarningKind::kChannel: return "channel";
+    case WarningKind::kBadLine:
+      return "bad_line";
+    case WarningKind::kLineTooLong:
+      return "line_too_long";
+    case WarningKind::kMissingOpened:
+      return "missing_opened";
+    case WarningKind::kMissingClosed:
+      return "missing_closed";
+    case WarningKind::kMessageAfterClosed:
+      return "message_after_closed";
+    case WarningKind::kChannel:
+      return "channel";
   }
   return "?";
 }
@@ -83,7 +89,8 @@ void MessageProcessor::ProcessLine(std::string_view source, int64_t line_number,
       Warn({WarningKind::kBadLine, parsed.problem, std::string(source), line_number,
             std::move(parsed.error), Excerpt(line, options_.excerpt_bytes)});
       return;
-    case ParsedLine::Kind::kMessage: break;
+    case ParsedLine::Kind::kMessage:
+      break;
   }
   const PipesMessage& message = *parsed.message;
   if (received_closed_) {

@@ -27,10 +27,10 @@ std::string_view WarningKindName(WarningKind kind);
 struct PipesWarning {
   WarningKind kind = WarningKind::kBadLine;
   LineProblem problem = LineProblem::kNone;  // for kBadLine
-  std::string source;        // channel-specific: a file path, "stdout", "chunk 3", ...
-  int64_t line_number = 0;   // 1-based within the source; 0 when not about a line
-  std::string detail;        // human-readable reason
-  std::string excerpt;       // the start of the offending line, escaped and truncated
+  std::string source;       // channel-specific: a file path, "stdout", "chunk 3", ...
+  int64_t line_number = 0;  // 1-based within the source; 0 when not about a line
+  std::string detail;       // human-readable reason
+  std::string excerpt;      // the start of the offending line, escaped and truncated
 
   std::string ToString() const;
 };
@@ -110,7 +110,7 @@ class LineSplitter {
   std::string source_;
   LineMode mode_;
   std::string partial_;
-  bool discarding_ = false;   // inside a too-long line
+  bool discarding_ = false;    // inside a too-long line
   std::size_t discarded_ = 0;  // bytes of the too-long line seen so far
   int64_t line_number_ = 0;
 };

@@ -7,8 +7,10 @@
 namespace arbiter::pipes {
 namespace {
 
-const std::string kOpened = R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})";
-const std::string kClosed = R"({"__dagster_pipes_version": "0.1", "method": "closed", "params": {}})";
+const std::string kOpened =
+    R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})";
+const std::string kClosed =
+    R"({"__dagster_pipes_version": "0.1", "method": "closed", "params": {}})";
 std::string Log(const std::string& text) {
   return R"({"__dagster_pipes_version": "0.1", "method": "log", "params": {"message": ")" + text +
          R"(", "level": "INFO"}})";
@@ -25,7 +27,8 @@ TEST(ProcessorTest, EveryKindOfBadLineBecomesAWarningAndReadingContinues) {
       R"({"__dagster_pipes_version": "0.1", "method": "teleport", "params": {}})",
       R"({"__dagster_pipes_version": "0.1", "method": "log", "params": {}})",
       R"({"__dagster_pipes_version": "0.1", "method": "log", "params": {"message": "x", "bonus": 1}})",
-      "{\"__dagster_pipes_version\": \"0.1\", \"method\": \"log\", \"params\": {\"message\": \"\xc3\x28\"}}",
+      "{\"__dagster_pipes_version\": \"0.1\", \"method\": \"log\", \"params\": {\"message\": "
+      "\"\xc3\x28\"}}",
       Log(std::string(300, 'x')),
       "",
       Log("still reading"),
@@ -39,9 +42,9 @@ TEST(ProcessorTest, EveryKindOfBadLineBecomesAWarningAndReadingContinues) {
   EXPECT_EQ(h.messages[1].line_number, 10);
   ASSERT_EQ(h.warnings.size(), 8u);
   const std::pair<LineProblem, int64_t> expected[] = {
-      {LineProblem::kNotJson, 2},     {LineProblem::kWrongVersion, 3},
+      {LineProblem::kNotJson, 2},       {LineProblem::kWrongVersion, 3},
       {LineProblem::kUnknownMethod, 4}, {LineProblem::kBadParams, 5},
-      {LineProblem::kBadParams, 6},   {LineProblem::kInvalidUtf8, 7},
+      {LineProblem::kBadParams, 6},     {LineProblem::kInvalidUtf8, 7},
   };
   for (std::size_t i = 0; i < 6; ++i) {
     EXPECT_EQ(h.warnings[i].kind, WarningKind::kBadLine);

@@ -1,12 +1,12 @@
 // Lenient JSON parsing and Python-compatible JSON output for the pipes protocol.
 #include "arbiter/pipes/json_util.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <system_error>
 #include <vector>
@@ -64,12 +64,24 @@ void AppendPythonString(std::string& out, std::string_view s) {
     }
     if (c < 0x80) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default: AppendUnicodeEscape(out, c); break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        default:
+          AppendUnicodeEscape(out, c);
+          break;
       }
       ++i;
       continue;
@@ -97,10 +109,16 @@ void AppendPythonString(std::string& out, std::string_view s) {
 template <typename J>
 void AppendPython(std::string& out, const J& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: out += "null"; break;
-    case nlohmann::json::value_t::boolean: out += v.template get<bool>() ? "true" : "false"; break;
+    case nlohmann::json::value_t::null:
+      out += "null";
+      break;
+    case nlohmann::json::value_t::boolean:
+      out += v.template get<bool>() ? "true" : "false";
+      break;
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: out += v.dump(); break;
+    case nlohmann::json::value_t::number_unsigned:
+      out += v.dump();
+      break;
     case nlohmann::json::value_t::number_float: {
       const double d = v.template get<double>();
       if (std::isnan(d)) {
@@ -140,7 +158,9 @@ void AppendPython(std::string& out, const J& v) {
       break;
     }
     case nlohmann::json::value_t::binary:
-    case nlohmann::json::value_t::discarded: out += "null"; break;
+    case nlohmann::json::value_t::discarded:
+      out += "null";
+      break;
   }
 }
 
@@ -197,7 +217,9 @@ int HexValue(char c) {
 }  // namespace
 
 JsonReader::JsonReader(std::string_view text, int max_depth)
-    : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()),
+    : p_(text.data()),
+      begin_(text.data()),
+      end_(text.data() + text.size()),
       max_depth_(max_depth) {}
 
 bool JsonReader::Fail(JsonErrorKind kind, std::string_view what) {
@@ -249,14 +271,30 @@ bool JsonReader::ParseString(std::string& out) {
     }
     if (p_ == end_) return Fail(JsonErrorKind::kSyntax, "unterminated escape");
     switch (*p_++) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+        out += '"';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '/':
+        out += '/';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         auto hex4 = [this](uint32_t* v) {
           if (end_ - p_ < 4) return false;

@@ -5,10 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "arbiter/common/status.h"
 
@@ -74,7 +73,6 @@ bool IsValidUtf8(std::string_view s);
 // as \uXXXX, NaN/Infinity as bare tokens, keys in the object's own order.
 std::string DumpPythonStyle(const OrderedJson& value);
 std::string DumpPythonStyle(const Json& value);
-
 
 // First `max_bytes` bytes of `s` (cut on a UTF-8 boundary), control characters escaped, with
 // "..." appended when cut. For warning excerpts.

@@ -35,15 +35,23 @@ constexpr TypeName kTypeNames[] = {
 
 std::string TypeOf(const Json& j) {
   switch (j.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "bool";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "bool";
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "int";
-    case Json::value_t::number_float: return "float";
-    case Json::value_t::string: return "string";
-    case Json::value_t::array: return "array";
-    case Json::value_t::object: return "object";
-    default: return "unknown";
+    case Json::value_t::number_unsigned:
+      return "int";
+    case Json::value_t::number_float:
+      return "float";
+    case Json::value_t::string:
+      return "string";
+    case Json::value_t::array:
+      return "array";
+    case Json::value_t::object:
+      return "object";
+    default:
+      return "unknown";
   }
 }
 
@@ -57,7 +65,8 @@ Status CheckKeys(std::string_view what, const Json& params,
     return Bad(std::string(what) + ": expected an object, got " + TypeOf(params));
   }
   for (std::string_view key : required) {
-    if (!params.contains(key)) return Bad(std::string(what) + ": missing key '" + std::string(key) + "'");
+    if (!params.contains(key))
+      return Bad(std::string(what) + ": missing key '" + std::string(key) + "'");
   }
   for (const auto& [key, value] : params.items()) {
     const bool known = std::find(required.begin(), required.end(), key) != required.end() ||
@@ -87,11 +96,13 @@ Result<std::optional<std::string>> GetOptionalString(Json& obj, std::string_view
 }
 
 Status CheckColumnSpec(const Json& col, std::string_view what) {
-  ARBITER_RETURN_IF_ERROR(CheckKeys(what, col, {"name", "type"}, {"description", "tags", "constraints"}));
+  ARBITER_RETURN_IF_ERROR(
+      CheckKeys(what, col, {"name", "type"}, {"description", "tags", "constraints"}));
   if (!col["name"].is_string() || !col["type"].is_string()) {
     return Bad(std::string(what) + ": name and type must be strings");
   }
-  if (col.contains("description") && !col["description"].is_string() && !col["description"].is_null()) {
+  if (col.contains("description") && !col["description"].is_string() &&
+      !col["description"].is_null()) {
     return Bad(std::string(what) + ": description must be a string");
   }
   if (col.contains("tags") && !col["tags"].is_null()) {
@@ -100,7 +111,8 @@ Status CheckColumnSpec(const Json& col, std::string_view what) {
       if (!tag.is_string()) return Bad(std::string(what) + ": tag values must be strings");
     }
   }
-  if (col.contains("constraints") && !col["constraints"].is_object() && !col["constraints"].is_null()) {
+  if (col.contains("constraints") && !col["constraints"].is_object() &&
+      !col["constraints"].is_null()) {
     return Bad(std::string(what) + ": constraints must be an object");
   }
   return Status::Ok();
@@ -119,20 +131,27 @@ Status CheckRawValue(MetadataType type, const Json& v) {
                std::string(expected) + ", got " + TypeOf(v));
   };
   switch (type) {
-    case MetadataType::kInfer: return Status::Ok();
+    case MetadataType::kInfer:
+      return Status::Ok();
     case MetadataType::kText:
     case MetadataType::kUrl:
     case MetadataType::kPath:
     case MetadataType::kNotebook:
     case MetadataType::kMd:
     case MetadataType::kDagsterRun:
-    case MetadataType::kAsset: return want(v.is_string(), "a string");
-    case MetadataType::kJson: return want(v.is_object() || v.is_array(), "an object or array");
+    case MetadataType::kAsset:
+      return want(v.is_string(), "a string");
+    case MetadataType::kJson:
+      return want(v.is_object() || v.is_array(), "an object or array");
     case MetadataType::kFloat:
-    case MetadataType::kTimestamp: return want(v.is_number(), "a number");
-    case MetadataType::kInt: return want(v.is_number_integer(), "an integer literal");
-    case MetadataType::kBool: return want(v.is_boolean(), "a bool");
-    case MetadataType::kNull: return want(v.is_null(), "null");
+    case MetadataType::kTimestamp:
+      return want(v.is_number(), "a number");
+    case MetadataType::kInt:
+      return want(v.is_number_integer(), "an integer literal");
+    case MetadataType::kBool:
+      return want(v.is_boolean(), "a bool");
+    case MetadataType::kNull:
+      return want(v.is_null(), "null");
     case MetadataType::kTable: {
       ARBITER_RETURN_IF_ERROR(want(v.is_object(), "an object"));
       ARBITER_RETURN_IF_ERROR(CheckKeys("table", v, {"records"}, {"schema"}));
@@ -200,7 +219,8 @@ Result<std::optional<Metadata>> ParseMetadata(Json& v) {
 }
 
 Result<PipesException> ParseException(Json& v) {
-  ARBITER_RETURN_IF_ERROR(CheckKeys("exception", v, {"message"}, {"stack", "name", "cause", "context"}));
+  ARBITER_RETURN_IF_ERROR(
+      CheckKeys("exception", v, {"message"}, {"stack", "name", "cause", "context"}));
   PipesException e;
   ARBITER_ASSIGN_OR_RETURN(e.message, GetString(v, "message", "exception"));
   if (auto it = v.find("stack"); it != v.end() && !it->is_null()) {
@@ -239,8 +259,7 @@ Result<std::string> GetAssetKey(Json& params, std::string_view what, AssetKeyPat
   return key;
 }
 
-Result<PipesMessage> ParseParams(std::string_view method, Json& params,
-                                 LineProblem* problem) {
+Result<PipesMessage> ParseParams(std::string_view method, Json& params, LineProblem* problem) {
   *problem = LineProblem::kBadParams;
   if (method == "log") {
     ARBITER_RETURN_IF_ERROR(CheckKeys("log params", params, {"message"}, {"level"}));
@@ -259,18 +278,20 @@ Result<PipesMessage> ParseParams(std::string_view method, Json& params,
     ARBITER_RETURN_IF_ERROR(CheckKeys("report_asset_materialization params", params,
                                       {"asset_key", "data_version", "metadata"}));
     AssetMaterializationMessage m;
-    ARBITER_ASSIGN_OR_RETURN(m.asset_key,
-                             GetAssetKey(params, "report_asset_materialization", &m.asset_key_path));
-    ARBITER_ASSIGN_OR_RETURN(m.data_version,
-                             GetOptionalString(params, "data_version", "report_asset_materialization"));
+    ARBITER_ASSIGN_OR_RETURN(
+        m.asset_key, GetAssetKey(params, "report_asset_materialization", &m.asset_key_path));
+    ARBITER_ASSIGN_OR_RETURN(
+        m.data_version, GetOptionalString(params, "data_version", "report_asset_materialization"));
     ARBITER_ASSIGN_OR_RETURN(m.metadata, ParseMetadata(params["metadata"]));
     return PipesMessage(std::move(m));
   }
   if (method == "report_asset_check") {
-    ARBITER_RETURN_IF_ERROR(CheckKeys("report_asset_check params", params,
-                                      {"asset_key", "check_name", "passed", "metadata", "severity"}));
+    ARBITER_RETURN_IF_ERROR(
+        CheckKeys("report_asset_check params", params,
+                  {"asset_key", "check_name", "passed", "metadata", "severity"}));
     AssetCheckMessage m;
-    ARBITER_ASSIGN_OR_RETURN(m.asset_key, GetAssetKey(params, "report_asset_check", &m.asset_key_path));
+    ARBITER_ASSIGN_OR_RETURN(m.asset_key,
+                             GetAssetKey(params, "report_asset_check", &m.asset_key_path));
     ARBITER_ASSIGN_OR_RETURN(m.check_name, GetString(params, "check_name", "report_asset_check"));
     if (!params["passed"].is_boolean()) return Bad("report_asset_check.passed: expected bool");
     m.passed = params["passed"].get<bool>();
@@ -309,7 +330,8 @@ Result<PipesMessage> ParseParams(std::string_view method, Json& params,
     ARBITER_RETURN_IF_ERROR(
         CheckKeys("log_external_stream params", params, {"stream", "text"}, {"extras"}));
     ExternalStreamMessage m;
-    ARBITER_ASSIGN_OR_RETURN(std::string stream, GetString(params, "stream", "log_external_stream"));
+    ARBITER_ASSIGN_OR_RETURN(std::string stream,
+                             GetString(params, "stream", "log_external_stream"));
     if (stream == "stdout") {
       m.stream = StdStream::kStdout;
     } else if (stream == "stderr") {
@@ -347,24 +369,35 @@ std::optional<MetadataType> MetadataTypeFromName(std::string_view name) {
 MetadataType MetadataValue::Resolved() const {
   if (type != MetadataType::kInfer) return type;
   switch (raw_value.type()) {
-    case Json::value_t::string: return MetadataType::kText;
-    case Json::value_t::number_float: return MetadataType::kFloat;
+    case Json::value_t::string:
+      return MetadataType::kText;
+    case Json::value_t::number_float:
+      return MetadataType::kFloat;
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return MetadataType::kInt;
-    case Json::value_t::boolean: return MetadataType::kBool;
+    case Json::value_t::number_unsigned:
+      return MetadataType::kInt;
+    case Json::value_t::boolean:
+      return MetadataType::kBool;
     case Json::value_t::array:
-    case Json::value_t::object: return MetadataType::kJson;
-    default: return MetadataType::kNull;
+    case Json::value_t::object:
+      return MetadataType::kJson;
+    default:
+      return MetadataType::kNull;
   }
 }
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarning: return "WARNING";
-    case LogLevel::kError: return "ERROR";
-    case LogLevel::kCritical: return "CRITICAL";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarning:
+      return "WARNING";
+    case LogLevel::kError:
+      return "ERROR";
+    case LogLevel::kCritical:
+      return "CRITICAL";
   }
   return "INFO";
 }
@@ -392,13 +425,20 @@ std::string_view MethodName(const PipesMessage& message) {
 
 std::string_view LineProblemName(LineProblem problem) {
   switch (problem) {
-    case LineProblem::kNone: return "none";
-    case LineProblem::kNotJson: return "not_json";
-    case LineProblem::kInvalidUtf8: return "invalid_utf8";
-    case LineProblem::kNotAMessage: return "not_a_message";
-    case LineProblem::kWrongVersion: return "wrong_version";
-    case LineProblem::kUnknownMethod: return "unknown_method";
-    case LineProblem::kBadParams: return "bad_params";
+    case LineProblem::kNone:
+      return "none";
+    case LineProblem::kNotJson:
+      return "not_json";
+    case LineProblem::kInvalidUtf8:
+      return "invalid_utf8";
+    case LineProblem::kNotAMessage:
+      return "not_a_message";
+    case LineProblem::kWrongVersion:
+      return "wrong_version";
+    case LineProblem::kUnknownMethod:
+      return "unknown_method";
+    case LineProblem::kBadParams:
+      return "bad_params";
   }
   return "?";
 }
@@ -510,8 +550,10 @@ ParsedLine ParseMessageLine(std::string_view line, LineMode mode) {
     }
     if (!reader.ParseValue(*slot)) break;
   }
-  if (!reader.failed() && !reader.AtEnd()) reader.Fail(JsonErrorKind::kSyntax, "trailing characters");
-  if (reader.failed()) return plain_or_invalid(LineProblem::kNotJson, "not JSON: " + reader.error());
+  if (!reader.failed() && !reader.AtEnd())
+    reader.Fail(JsonErrorKind::kSyntax, "trailing characters");
+  if (reader.failed())
+    return plain_or_invalid(LineProblem::kNotJson, "not JSON: " + reader.error());
   if (e.version == nullptr) {
     return plain_or_invalid(LineProblem::kNotAMessage, "message: no __dagster_pipes_version key");
   }

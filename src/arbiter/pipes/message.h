@@ -103,9 +103,9 @@ struct ExternalStreamMessage {
   Json extras = Json::object();
 };
 
-using PipesMessage = std::variant<OpenedMessage, ClosedMessage, LogMessage,
-                                  AssetMaterializationMessage, AssetCheckMessage, CustomMessage,
-                                  ExternalStreamMessage>;
+using PipesMessage =
+    std::variant<OpenedMessage, ClosedMessage, LogMessage, AssetMaterializationMessage,
+                 AssetCheckMessage, CustomMessage, ExternalStreamMessage>;
 
 std::string_view MethodName(const PipesMessage& message);
 
@@ -114,10 +114,10 @@ enum class LineProblem {
   kNone,
   kNotJson,
   kInvalidUtf8,
-  kNotAMessage,     // valid JSON but not a message object (no version key / not an object)
+  kNotAMessage,  // valid JSON but not a message object (no version key / not an object)
   kWrongVersion,
   kUnknownMethod,
-  kBadParams,       // missing or extra keys, wrong types, bad metadata
+  kBadParams,  // missing or extra keys, wrong types, bad metadata
 };
 std::string_view LineProblemName(LineProblem problem);
 

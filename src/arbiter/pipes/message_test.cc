@@ -53,9 +53,8 @@ TEST(MessageTest, ClosedWithSpecExceptionExample) {
 TEST(MessageTest, LogLevels) {
   EXPECT_EQ(Expect<LogMessage>(Msg("log", R"({"message": "hi"})")).level, LogLevel::kInfo);
   const std::pair<const char*, LogLevel> cases[] = {
-      {"DEBUG", LogLevel::kDebug},     {"info", LogLevel::kInfo},
-      {"WARNING", LogLevel::kWarning}, {"warn", LogLevel::kWarning},
-      {"ERROR", LogLevel::kError},     {"CRITICAL", LogLevel::kCritical},
+      {"DEBUG", LogLevel::kDebug},   {"info", LogLevel::kInfo},   {"WARNING", LogLevel::kWarning},
+      {"warn", LogLevel::kWarning},  {"ERROR", LogLevel::kError}, {"CRITICAL", LogLevel::kCritical},
       {"Fatal", LogLevel::kCritical}};
   for (const auto& [name, level] : cases) {
     LogMessage m = Expect<LogMessage>(
@@ -124,7 +123,8 @@ TEST(MessageTest, MaterializationWithEveryMetadataType) {
 
 TEST(MessageTest, MaterializationNulls) {
   auto m = Expect<AssetMaterializationMessage>(
-      Msg("report_asset_materialization", R"({"asset_key": "x", "data_version": null, "metadata": null})"));
+      Msg("report_asset_materialization",
+          R"({"asset_key": "x", "data_version": null, "metadata": null})"));
   EXPECT_FALSE(m.data_version.has_value());
   EXPECT_FALSE(m.metadata.has_value());
 }
@@ -148,7 +148,8 @@ TEST(MessageTest, MetadataTypeMismatchesAreBadParams) {
   };
   for (const char* entry : bad) {
     const std::string params =
-        std::string(R"({"asset_key": "x", "data_version": null, "metadata": {"m": )") + entry + "}}";
+        std::string(R"({"asset_key": "x", "data_version": null, "metadata": {"m": )") + entry +
+        "}}";
     EXPECT_EQ(ProblemOf(Msg("report_asset_materialization", params)), LineProblem::kBadParams)
         << entry;
   }
@@ -163,18 +164,24 @@ TEST(MessageTest, AssetCheck) {
   EXPECT_FALSE(m.passed);
   EXPECT_EQ(m.severity, CheckSeverity::kWarn);
   EXPECT_EQ(m.metadata->at("rows").raw_value, 3);
-  EXPECT_EQ(ProblemOf(Msg("report_asset_check",
-                          R"({"asset_key": "a", "check_name": "c", "passed": true, "metadata": null, "severity": "INFO"})")),
-            LineProblem::kBadParams);
-  EXPECT_EQ(ProblemOf(Msg("report_asset_check",
-                          R"({"asset_key": "a", "check_name": "c", "passed": "yes", "metadata": null, "severity": "ERROR"})")),
-            LineProblem::kBadParams);
+  EXPECT_EQ(
+      ProblemOf(Msg(
+          "report_asset_check",
+          R"({"asset_key": "a", "check_name": "c", "passed": true, "metadata": null, "severity": "INFO"})")),
+      LineProblem::kBadParams);
+  EXPECT_EQ(
+      ProblemOf(Msg(
+          "report_asset_check",
+          R"({"asset_key": "a", "check_name": "c", "passed": "yes", "metadata": null, "severity": "ERROR"})")),
+      LineProblem::kBadParams);
 }
 
 TEST(MessageTest, CustomAndExternalStream) {
-  EXPECT_EQ(Expect<CustomMessage>(Msg("report_custom_message", R"({"payload": {"a": [1, 2.0]}})")).payload["a"][1],
+  EXPECT_EQ(Expect<CustomMessage>(Msg("report_custom_message", R"({"payload": {"a": [1, 2.0]}})"))
+                .payload["a"][1],
             2.0);
-  EXPECT_TRUE(Expect<CustomMessage>(Msg("report_custom_message", R"({"payload": null})")).payload.is_null());
+  EXPECT_TRUE(Expect<CustomMessage>(Msg("report_custom_message", R"({"payload": null})"))
+                  .payload.is_null());
   auto s = Expect<ExternalStreamMessage>(
       Msg("log_external_stream", R"({"stream": "stderr", "text": "warn: x\n"})"));
   EXPECT_EQ(s.stream, StdStream::kStderr);
@@ -189,8 +196,9 @@ TEST(MessageTest, CustomAndExternalStream) {
 TEST(MessageTest, MissingAndExtraParams) {
   EXPECT_EQ(ProblemOf(Msg("log", R"({"level": "INFO"})")), LineProblem::kBadParams);
   EXPECT_EQ(ProblemOf(Msg("log", R"({"message": "x", "colour": "red"})")), LineProblem::kBadParams);
-  EXPECT_EQ(ProblemOf(Msg("report_asset_materialization", R"({"asset_key": "x", "metadata": null})")),
-            LineProblem::kBadParams);
+  EXPECT_EQ(
+      ProblemOf(Msg("report_asset_materialization", R"({"asset_key": "x", "metadata": null})")),
+      LineProblem::kBadParams);
   EXPECT_EQ(ProblemOf(Msg("report_custom_message", "{}")), LineProblem::kBadParams);
   EXPECT_EQ(ProblemOf(Msg("closed", R"({"exception": null, "x": 1})")), LineProblem::kBadParams);
   EXPECT_EQ(ProblemOf(Msg("closed", R"({"exception": {"stack": []}})")), LineProblem::kBadParams);
@@ -204,13 +212,18 @@ TEST(MessageTest, EnvelopeProblems) {
   EXPECT_EQ(ProblemOf("not json"), LineProblem::kNotJson);
   EXPECT_EQ(ProblemOf("{\"a\": 1"), LineProblem::kNotJson);
   EXPECT_EQ(ProblemOf("[1, 2]"), LineProblem::kNotAMessage);
-  EXPECT_EQ(ProblemOf(R"({"method": "log", "params": {"message": "x"}})"), LineProblem::kNotAMessage);
-  EXPECT_EQ(ProblemOf(R"({"__dagster_pipes_version": "0.2", "method": "log", "params": {"message": "x"}})"),
-            LineProblem::kWrongVersion);
-  EXPECT_EQ(ProblemOf(R"({"__dagster_pipes_version": 0.1, "method": "log", "params": {"message": "x"}})"),
-            LineProblem::kWrongVersion);
+  EXPECT_EQ(ProblemOf(R"({"method": "log", "params": {"message": "x"}})"),
+            LineProblem::kNotAMessage);
+  EXPECT_EQ(
+      ProblemOf(
+          R"({"__dagster_pipes_version": "0.2", "method": "log", "params": {"message": "x"}})"),
+      LineProblem::kWrongVersion);
+  EXPECT_EQ(
+      ProblemOf(R"({"__dagster_pipes_version": 0.1, "method": "log", "params": {"message": "x"}})"),
+      LineProblem::kWrongVersion);
   EXPECT_EQ(ProblemOf(Msg("explode", "{}")), LineProblem::kUnknownMethod);
-  EXPECT_EQ(ProblemOf(R"({"__dagster_pipes_version": "0.1", "method": "log"})"), LineProblem::kBadParams);
+  EXPECT_EQ(ProblemOf(R"({"__dagster_pipes_version": "0.1", "method": "log"})"),
+            LineProblem::kBadParams);
   EXPECT_EQ(ProblemOf("{\"__dagster_pipes_version\": \"0.1\", \"method\": \"log\", \"params\": "
                       "{\"message\": \"\xff\xfe\"}}"),
             LineProblem::kInvalidUtf8);
@@ -222,7 +235,8 @@ TEST(MessageTest, NonFiniteTokensOnlyOutsideStrings) {
   EXPECT_EQ(m.message, "NaN Infinity -Infinity \"NaN\"");
   EXPECT_EQ(ProblemOf(Msg("report_custom_message", R"({"payload": Nan})")), LineProblem::kNotJson);
   EXPECT_EQ(ProblemOf(Msg("report_custom_message", R"({"payload": NaNa})")), LineProblem::kNotJson);
-  auto c = Expect<CustomMessage>(Msg("report_custom_message", R"({"payload": [NaN,Infinity,-Infinity]})"));
+  auto c = Expect<CustomMessage>(
+      Msg("report_custom_message", R"({"payload": [NaN,Infinity,-Infinity]})"));
   EXPECT_TRUE(std::isnan(c.payload[0].get<double>()));
   EXPECT_EQ(c.payload[1].get<double>(), INFINITY);
   EXPECT_EQ(c.payload[2].get<double>(), -INFINITY);
@@ -230,15 +244,16 @@ TEST(MessageTest, NonFiniteTokensOnlyOutsideStrings) {
 
 TEST(MessageTest, MixedModeSeparatesOrdinaryOutput) {
   EXPECT_EQ(ParseMessageLine("hello world", LineMode::kMixed).kind, ParsedLine::Kind::kPlainText);
-  EXPECT_EQ(ParseMessageLine(R"({"level": "info", "msg": "structured app log"})", LineMode::kMixed).kind,
-            ParsedLine::Kind::kPlainText);
+  EXPECT_EQ(
+      ParseMessageLine(R"({"level": "info", "msg": "structured app log"})", LineMode::kMixed).kind,
+      ParsedLine::Kind::kPlainText);
   EXPECT_EQ(ParseMessageLine("[1,2]", LineMode::kMixed).kind, ParsedLine::Kind::kPlainText);
   EXPECT_EQ(ParseMessageLine("\xff binary", LineMode::kMixed).kind, ParsedLine::Kind::kPlainText);
   EXPECT_EQ(ParseMessageLine(Msg("log", R"({"message": "x"})"), LineMode::kMixed).kind,
             ParsedLine::Kind::kMessage);
   // Looks like a message but is broken: a warning, not output.
-  ParsedLine broken = ParseMessageLine(R"({"__dagster_pipes_version": "0.1", "method": "log", )",
-                                       LineMode::kMixed);
+  ParsedLine broken =
+      ParseMessageLine(R"({"__dagster_pipes_version": "0.1", "method": "log", )", LineMode::kMixed);
   EXPECT_EQ(broken.kind, ParsedLine::Kind::kInvalid);
   EXPECT_EQ(ParseMessageLine(Msg("log", "{}"), LineMode::kMixed).kind, ParsedLine::Kind::kInvalid);
 }

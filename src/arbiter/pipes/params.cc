@@ -36,7 +36,8 @@ std::string Base64Encode(std::string_view bytes) {
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -138,8 +139,8 @@ std::vector<std::pair<std::string, std::string>> BootstrapEnvVars(const Bootstra
 }
 
 std::vector<std::string> BootstrapCliArgs(const BootstrapParams& params) {
-  return {std::string(kContextCliFlag), EncodeParam(params.context),
-          std::string(kMessagesCliFlag), EncodeParam(params.messages)};
+  return {std::string(kContextCliFlag), EncodeParam(params.context), std::string(kMessagesCliFlag),
+          EncodeParam(params.messages)};
 }
 
 Result<std::optional<std::pair<Json, Json>>> LoadBootstrapFromEnv(const EnvLookup& lookup) {

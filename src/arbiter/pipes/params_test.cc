@@ -18,8 +18,9 @@ TEST(ParamsTest, EncodesSpecVectorsExactly) {
   EXPECT_EQ(EncodeParam(Obj({{"path", "/tmp/ctx.json"}})),
             "eJyrVipILMlQslJQ0i/JLdBPLqnQyyrOz1OqBQBpjQhu");
   EXPECT_EQ(EncodeParam(Obj({{"stdio", "stderr"}})), "eJyrViouScnMV7JSADFSi4qUagFBNAaS");
-  EXPECT_EQ(EncodeParam(Obj({{"path", "/tmp/msgs"}, {"include_stdio_in_messages", false}})),
-            "eJyrVipILMlQslJQ0i/JLdDPLU4vVtJRUMrMS84pTUmNLy5JycyPz8yLz00tLk5MTy0GqkxLzClOrQUAMTMUOQ==");
+  EXPECT_EQ(
+      EncodeParam(Obj({{"path", "/tmp/msgs"}, {"include_stdio_in_messages", false}})),
+      "eJyrVipILMlQslJQ0i/JLdDPLU4vVtJRUMrMS84pTUmNLy5JycyPz8yLz00tLk5MTy0GqkxLzClOrQUAMTMUOQ==");
 }
 
 TEST(ParamsTest, DecodesSpecVectors) {

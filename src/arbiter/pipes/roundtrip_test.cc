@@ -1,11 +1,10 @@
 // Round trips: the Python and C++ clients run as real child processes against the
 // orchestration-side readers, over every channel, exercising every method.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <thread>
@@ -106,11 +105,21 @@ OrderedJson TestContext() {
   return *BuildContextPayload(d);
 }
 
-std::string PythonJob() { return std::string(ARBITER_SOURCE_DIR) + "/clients/python/example_job.py"; }
+std::string PythonJob() {
+  return std::string(ARBITER_SOURCE_DIR) + "/clients/python/example_job.py";
+}
 
-const std::vector<std::string> kEveryMethod = {
-    "opened", "log", "log", "log", "log", "log", "report_asset_materialization",
-    "report_asset_check", "report_custom_message", "log_external_stream", "closed"};
+const std::vector<std::string> kEveryMethod = {"opened",
+                                               "log",
+                                               "log",
+                                               "log",
+                                               "log",
+                                               "log",
+                                               "report_asset_materialization",
+                                               "report_asset_check",
+                                               "report_custom_message",
+                                               "log_external_stream",
+                                               "closed"};
 
 // Checks the messages the example jobs send (both clients send the same sequence).
 void ExpectEveryMethod(const RecordingHandler& h, bool python) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -15,8 +16,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace arbiter::pipes::client {
 
@@ -31,13 +30,13 @@ enum class Severity { kWarn, kError };
 // One metadata value. Integers and floats stay distinct on the wire (1 vs 1.0).
 class MetadataValue {
  public:
-  MetadataValue(int v) : raw_(v) {}  // NOLINT: implicit for {"rows", 5} style lists
-  MetadataValue(int64_t v) : raw_(v) {}  // NOLINT
+  MetadataValue(int v) : raw_(v) {}       // NOLINT: implicit for {"rows", 5} style lists
+  MetadataValue(int64_t v) : raw_(v) {}   // NOLINT
   MetadataValue(uint64_t v) : raw_(v) {}  // NOLINT
-  MetadataValue(double v) : raw_(v) {}  // NOLINT
-  MetadataValue(bool v) : raw_(v) {}  // NOLINT
+  MetadataValue(double v) : raw_(v) {}    // NOLINT
+  MetadataValue(bool v) : raw_(v) {}      // NOLINT
   MetadataValue(const char* v) : raw_(std::string(v)) {}  // NOLINT
-  MetadataValue(std::string v) : raw_(std::move(v)) {}  // NOLINT
+  MetadataValue(std::string v) : raw_(std::move(v)) {}    // NOLINT
 
   // Explicitly typed values. `type` must be a protocol tag ("url", "md", "table", ...).
   static MetadataValue Typed(std::string type, nlohmann::json raw);
@@ -52,7 +51,8 @@ class MetadataValue {
   const nlohmann::json& raw() const { return raw_; }
 
  private:
-  MetadataValue(std::string type, nlohmann::json raw, int) : type_(std::move(type)), raw_(std::move(raw)) {}
+  MetadataValue(std::string type, nlohmann::json raw, int)
+      : type_(std::move(type)), raw_(std::move(raw)) {}
   std::string type_ = "__infer__";
   nlohmann::json raw_;
 };
