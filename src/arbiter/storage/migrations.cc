@@ -80,6 +80,14 @@ CREATE TABLE cost_records (
   recorded_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+      // v2: the launcher follows runs across arbiter restarts. `owner` names the
+      // arbiter process following a run ("pid:start_ticks"); `reader_cursor`
+      // is where its readers were (byte offsets), committed with the events.
+      {2, "run owner and reader cursor", R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN reader_cursor TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX materializations_by_run ON materializations(run_id);
+)sql"},
   };
   return kMigrations;
 }

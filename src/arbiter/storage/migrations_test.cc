@@ -76,3 +76,33 @@ TEST(MigrationsTest, NewerDatabaseIsRefused) {
 
 }  // namespace
 }  // namespace arbiter::storage
+
+namespace arbiter::storage {
+namespace {
+
+// The real history: a database written at schema version 1 (before runs had
+// an owner and a reader cursor) opens with today's schema and keeps its runs.
+TEST(MigrationsTest, VersionOneDatabaseUpgradesToTheCurrentSchema) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "v1.db").string();
+  {
+    auto db = OpenDb(path);
+    std::vector<Migration> v1(SqliteMigrations().begin(), SqliteMigrations().begin() + 1);
+    ASSERT_EQ(*Migrate(*db, v1), 0);
+    ASSERT_TRUE(db->Exec("INSERT INTO runs (run_id, asset_key, runtime, status, created_at, seq) "
+                         "VALUES ('r1', 'a', 'local', 'RUNNING', 1, 1)")
+                    .ok());
+  }
+  auto db = OpenDb(path);
+  EXPECT_EQ(*Migrate(*db, SqliteMigrations()), 1);
+  EXPECT_EQ(*SchemaVersion(*db), SqliteMigrations().back().version);
+  auto q = db->Prepare("SELECT status, owner, reader_cursor FROM runs WHERE run_id='r1'");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Text(0), "RUNNING");
+  EXPECT_EQ(q->Text(1), "");
+  EXPECT_EQ(q->Text(2), "{}");
+}
+
+}  // namespace
+}  // namespace arbiter::storage

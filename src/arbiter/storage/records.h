@@ -40,6 +40,12 @@ struct RunRecord {
   std::optional<int64_t> process_start_ticks;
   std::string external_id;  // platform run id (Databricks run, EMR cluster/step)
   nlohmann::json tags = nlohmann::json::object();
+  // The arbiter process following the run ("pid:start_ticks"); a restarted
+  // arbiter re-attaches only runs whose owner is gone.
+  std::string owner;
+  // Where the run's readers were when its last events were stored (JSON,
+  // runtime-specific); stored atomically with those events.
+  nlohmann::json reader_cursor = nlohmann::json::object();
 };
 
 // One event of a run, in order. `seq` is assigned by storage, from 1.
@@ -74,6 +80,14 @@ struct PartitionStatus {
   definitions::PartitionSet materialized;
   definitions::PartitionSet failed;
   definitions::PartitionSet in_progress;
+};
+
+// What a launcher stores while following a run, in one transaction: events,
+// the materializations they report, and the readers' new cursor.
+struct RunOutput {
+  std::vector<RunEvent> events;
+  std::vector<Materialization> materializations;
+  std::optional<nlohmann::json> reader_cursor;
 };
 
 struct RunFilter {

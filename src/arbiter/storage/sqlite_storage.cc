@@ -11,7 +11,8 @@ using definitions::PartitionSet;
 
 constexpr const char* kRunColumns =
     "run_id, asset_key, partition_key, runtime, status, created_at, started_at, ended_at, "
-    "attempt, failure_reason, stderr_tail, pid, process_start_ticks, external_id, tags";
+    "attempt, failure_reason, stderr_tail, pid, process_start_ticks, external_id, tags, owner, "
+    "reader_cursor";
 
 int64_t Seconds(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint FromSeconds(int64_t s) { return TimePoint(std::chrono::seconds(s)); }
@@ -49,6 +50,8 @@ Result<RunRecord> ReadRun(const Statement& q) {
   r.process_start_ticks = q.OptInt(12);
   r.external_id = q.Text(13);
   r.tags = ParseJson(q.Text(14));
+  r.owner = q.Text(15);
+  r.reader_cursor = ParseJson(q.Text(16));
   return r;
 }
 
@@ -83,11 +86,10 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
 
 Status SqliteStorage::CreateRun(const RunRecord& run) {
   std::lock_guard lock(mu_);
-  ARBITER_ASSIGN_OR_RETURN(
-      Statement q,
-      db_->Prepare(std::string("INSERT INTO runs (") + kRunColumns +
-                   ", seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, "
-                   "(SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"));
+  ARBITER_ASSIGN_OR_RETURN(Statement q,
+                           db_->Prepare(std::string("INSERT INTO runs (") + kRunColumns +
+                                        ", seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, "
+                                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM runs))"));
   q.Bind(1, run.run_id)
       .Bind(2, run.asset_key)
       .BindOpt(3, run.partition_key)
@@ -102,7 +104,9 @@ Status SqliteStorage::CreateRun(const RunRecord& run) {
       .BindOpt(12, run.pid)
       .BindOpt(13, run.process_start_ticks)
       .Bind(14, run.external_id)
-      .Bind(15, run.tags.dump());
+      .Bind(15, run.tags.dump())
+      .Bind(16, run.owner)
+      .Bind(17, run.reader_cursor.dump());
   Status s = q.Run();
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("run " + run.run_id + " already exists");
@@ -112,8 +116,8 @@ Status SqliteStorage::CreateRun(const RunRecord& run) {
 
 Result<RunRecord> SqliteStorage::GetRun(const std::string& run_id) {
   std::lock_guard lock(mu_);
-  ARBITER_ASSIGN_OR_RETURN(
-      Statement q, db_->Prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id=?"));
+  ARBITER_ASSIGN_OR_RETURN(Statement q, db_->Prepare(std::string("SELECT ") + kRunColumns +
+                                                     " FROM runs WHERE run_id=?"));
   q.Bind(1, run_id);
   ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return NotFoundError("no run " + run_id);
@@ -147,7 +151,8 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
                                           const RunUpdate& u) {
   std::lock_guard lock(mu_);
   std::string in;
-  for (size_t i = 0; i < from.size(); ++i) in += (i ? ",'" : "'") + std::string(RunStatusName(from[i])) + "'";
+  for (size_t i = 0; i < from.size(); ++i)
+    in += (i ? ",'" : "'") + std::string(RunStatusName(from[i])) + "'";
   if (in.empty()) in = "''";
   ARBITER_ASSIGN_OR_RETURN(
       Statement q,
@@ -155,8 +160,9 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
                    "ended_at=COALESCE(?3, ended_at), failure_reason=COALESCE(?4, failure_reason), "
                    "stderr_tail=COALESCE(?5, stderr_tail), pid=COALESCE(?6, pid), "
                    "process_start_ticks=COALESCE(?7, process_start_ticks), "
-                   "external_id=COALESCE(?8, external_id) "
-                   "WHERE run_id=?9 AND status IN (" + in + ")"));
+                   "external_id=COALESCE(?8, external_id), owner=COALESCE(?10, owner) "
+                   "WHERE run_id=?9 AND status IN (" +
+                   in + ")"));
   q.Bind(1, RunStatusName(to))
       .BindOpt(2, OptSeconds(u.started_at))
       .BindOpt(3, OptSeconds(u.ended_at))
@@ -165,7 +171,8 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
       .BindOpt(6, u.pid)
       .BindOpt(7, u.process_start_ticks)
       .BindOpt(8, u.external_id)
-      .Bind(9, run_id);
+      .Bind(9, run_id)
+      .BindOpt(10, u.owner);
   ARBITER_RETURN_IF_ERROR(q.Run());
   if (db_->Changes() > 0) return true;
   ARBITER_ASSIGN_OR_RETURN(Statement exists, db_->Prepare("SELECT 1 FROM runs WHERE run_id=?"));
@@ -196,39 +203,69 @@ Result<int64_t> SqliteStorage::AppendEvents(const std::string& run_id,
   std::lock_guard lock(mu_);
   int64_t last = 0;
   Status s = db_->Transaction([&]() -> Status {
-    ARBITER_ASSIGN_OR_RETURN(
-        Statement q, db_->Prepare("SELECT (SELECT last_seq FROM run_event_counters WHERE run_id=?1), "
-                                  "EXISTS(SELECT 1 FROM runs WHERE run_id=?1)"));
-    q.Bind(1, run_id);
-    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row || q.Int(1) == 0) return NotFoundError("no run " + run_id);
-    last = q.IsNull(0) ? 0 : q.Int(0);
-    ARBITER_ASSIGN_OR_RETURN(
-        Statement ins, db_->Prepare("INSERT INTO run_events (run_id, seq, timestamp_ms, kind, "
-                                    "level, message, data) VALUES (?,?,?,?,?,?,?)"));
-    for (RunEvent& e : *events) {
-      e.seq = ++last;
-      ins.Bind(1, run_id)
-          .Bind(2, e.seq)
-          .Bind(3, e.timestamp_ms)
-          .Bind(4, e.kind)
-          .Bind(5, e.level)
-          .Bind(6, e.message);
-      if (e.data.is_null()) {
-        ins.BindNull(7);
-      } else {
-        ins.Bind(7, e.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-      }
-      ARBITER_RETURN_IF_ERROR(ins.Run());
-      ins.Reset();
-    }
-    ARBITER_ASSIGN_OR_RETURN(
-        Statement up, db_->Prepare("INSERT INTO run_event_counters (run_id, last_seq) VALUES (?1, ?2) "
-                                   "ON CONFLICT(run_id) DO UPDATE SET last_seq=?2"));
-    up.Bind(1, run_id).Bind(2, last);
-    return up.Run();
+    ARBITER_ASSIGN_OR_RETURN(last, AppendEventsLocked(run_id, events));
+    return Status::Ok();
   });
   if (!s.ok()) return s;
+  return last;
+}
+
+Result<int64_t> SqliteStorage::AppendRunOutput(const std::string& run_id, RunOutput* output) {
+  std::lock_guard lock(mu_);
+  int64_t last = 0;
+  Status s = db_->Transaction([&]() -> Status {
+    ARBITER_ASSIGN_OR_RETURN(last, AppendEventsLocked(run_id, &output->events));
+    for (Materialization& m : output->materializations) {
+      ARBITER_RETURN_IF_ERROR(RecordMaterializationLocked(&m));
+    }
+    if (output->reader_cursor) {
+      ARBITER_ASSIGN_OR_RETURN(Statement q,
+                               db_->Prepare("UPDATE runs SET reader_cursor=? WHERE run_id=?"));
+      q.Bind(1, output->reader_cursor->dump()).Bind(2, run_id);
+      ARBITER_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return last;
+}
+
+// Inside a transaction, with mu_ held.
+Result<int64_t> SqliteStorage::AppendEventsLocked(const std::string& run_id,
+                                                  std::vector<RunEvent>* events) {
+  int64_t last = 0;
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("SELECT (SELECT last_seq FROM run_event_counters WHERE run_id=?1), "
+                                "EXISTS(SELECT 1 FROM runs WHERE run_id=?1)"));
+  q.Bind(1, run_id);
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.Int(1) == 0) return NotFoundError("no run " + run_id);
+  last = q.IsNull(0) ? 0 : q.Int(0);
+  ARBITER_ASSIGN_OR_RETURN(Statement ins,
+                           db_->Prepare("INSERT INTO run_events (run_id, seq, timestamp_ms, kind, "
+                                        "level, message, data) VALUES (?,?,?,?,?,?,?)"));
+  for (RunEvent& e : *events) {
+    e.seq = ++last;
+    ins.Bind(1, run_id)
+        .Bind(2, e.seq)
+        .Bind(3, e.timestamp_ms)
+        .Bind(4, e.kind)
+        .Bind(5, e.level)
+        .Bind(6, e.message);
+    if (e.data.is_null()) {
+      ins.BindNull(7);
+    } else {
+      ins.Bind(7, e.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    ARBITER_RETURN_IF_ERROR(ins.Run());
+    ins.Reset();
+  }
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement up,
+      db_->Prepare("INSERT INTO run_event_counters (run_id, last_seq) VALUES (?1, ?2) "
+                   "ON CONFLICT(run_id) DO UPDATE SET last_seq=?2"));
+  up.Bind(1, run_id).Bind(2, last);
+  ARBITER_RETURN_IF_ERROR(up.Run());
   return last;
 }
 
@@ -257,6 +294,10 @@ Result<std::vector<RunEvent>> SqliteStorage::ReadEvents(const std::string& run_i
 
 Status SqliteStorage::RecordMaterialization(Materialization* m) {
   std::lock_guard lock(mu_);
+  return RecordMaterializationLocked(m);
+}
+
+Status SqliteStorage::RecordMaterializationLocked(Materialization* m) {
   ARBITER_ASSIGN_OR_RETURN(
       Statement q, db_->Prepare("INSERT INTO materializations (asset_key, partition_key, run_id, "
                                 "timestamp, data_version, metadata) VALUES (?,?,?,?,?,?)"));
@@ -299,6 +340,41 @@ Result<std::vector<Materialization>> SqliteStorage::MaterializationHistory(
   return out;
 }
 
+Result<std::vector<std::string>> SqliteStorage::MaterializedPartitionKeys(
+    const std::string& asset_key) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(Statement q,
+                           db_->Prepare("SELECT DISTINCT partition_key FROM materializations "
+                                        "WHERE asset_key=? AND partition_key IS NOT NULL"));
+  q.Bind(1, asset_key);
+  std::vector<std::string> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(q.Text(0));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, RunStatus>>> SqliteStorage::LatestRunStatusByPartition(
+    const std::string& asset_key) {
+  std::lock_guard lock(mu_);
+  // SQLite returns the bare columns of the row holding MAX(seq).
+  ARBITER_ASSIGN_OR_RETURN(Statement q,
+                           db_->Prepare("SELECT partition_key, status, MAX(seq) FROM runs "
+                                        "WHERE asset_key=? AND partition_key IS NOT NULL "
+                                        "GROUP BY partition_key"));
+  q.Bind(1, asset_key);
+  std::vector<std::pair<std::string, RunStatus>> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    std::optional<RunStatus> status = ParseRunStatus(q.Text(1));
+    if (status) out.emplace_back(q.Text(0), *status);
+  }
+  return out;
+}
+
 Result<PartitionStatus> SqliteStorage::LoadStatusLocked(const std::string& asset_key) {
   ARBITER_ASSIGN_OR_RETURN(
       Statement q, db_->Prepare("SELECT fingerprint, materialized, failed, in_progress FROM "
@@ -312,8 +388,8 @@ Result<PartitionStatus> SqliteStorage::LoadStatusLocked(const std::string& asset
   for (int i = 0; i < 3; ++i) {
     Result<PartitionSet> s = PartitionSet::Decode(q.Text(i + 1));
     if (!s.ok()) {
-      return InternalError("partition status of " + asset_key + " is corrupt: " +
-                           s.status().message());
+      return InternalError("partition status of " + asset_key +
+                           " is corrupt: " + s.status().message());
     }
     *sets[i] = std::move(s).value();
   }
@@ -356,8 +432,8 @@ Status SqliteStorage::UpdateStatus(const std::string& asset_key, const std::stri
 }
 
 Status SqliteStorage::SetPartitionState(const std::string& asset_key,
-                                        const std::string& fingerprint,
-                                        const PartitionSet& indices, PartitionState state) {
+                                        const std::string& fingerprint, const PartitionSet& indices,
+                                        PartitionState state) {
   return UpdateStatus(asset_key, fingerprint, indices, state);
 }
 

@@ -28,6 +28,7 @@ class SqliteStorage final : public Storage {
   Result<std::vector<RunRecord>> ActiveRuns() override;
 
   Result<int64_t> AppendEvents(const std::string& run_id, std::vector<RunEvent>* events) override;
+  Result<int64_t> AppendRunOutput(const std::string& run_id, RunOutput* output) override;
   Result<std::vector<RunEvent>> ReadEvents(const std::string& run_id, int64_t after_seq,
                                            int limit) override;
 
@@ -37,6 +38,9 @@ class SqliteStorage final : public Storage {
   Result<std::vector<Materialization>> MaterializationHistory(
       const std::string& asset_key, const std::optional<std::string>& partition_key,
       int limit) override;
+  Result<std::vector<std::string>> MaterializedPartitionKeys(const std::string& asset_key) override;
+  Result<std::vector<std::pair<std::string, RunStatus>>> LatestRunStatusByPartition(
+      const std::string& asset_key) override;
 
   Result<PartitionStatus> GetPartitionStatus(const std::string& asset_key) override;
   Status SetPartitionState(const std::string& asset_key, const std::string& fingerprint,
@@ -54,6 +58,8 @@ class SqliteStorage final : public Storage {
 
  private:
   explicit SqliteStorage(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Result<int64_t> AppendEventsLocked(const std::string& run_id, std::vector<RunEvent>* events);
+  Status RecordMaterializationLocked(Materialization* m);
   Result<PartitionStatus> LoadStatusLocked(const std::string& asset_key);
   Status WriteStatusLocked(const std::string& asset_key, const PartitionStatus& status);
   Status UpdateStatus(const std::string& asset_key, const std::string& fingerprint,

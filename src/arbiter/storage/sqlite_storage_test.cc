@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 
 #include "arbiter/testing/temp_dir.h"
@@ -282,6 +283,78 @@ TEST(SqliteStorageFileTest, UnwritableLocationIsAClearError) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.status().message(), ::testing::HasSubstr("cannot create directory"));
+}
+
+}  // namespace
+}  // namespace arbiter::storage
+
+namespace arbiter::storage {
+namespace {
+
+TEST_F(SqliteStorageTest, RunOutputIsStoredAllOrNothingWithTheCursor) {
+  ASSERT_TRUE(db_->CreateRun(MakeRun("r1")).ok());
+  RunOutput out;
+  out.events.push_back({0, 1, "log", "info", "hello", nullptr});
+  out.events.push_back({0, 2, "materialization", "", "", {{"rows", 3}}});
+  Materialization m;
+  m.asset_key = "commoncrawl/edges";
+  m.partition_key = "CC-MAIN-2024-10|seeds-a";
+  m.run_id = "r1";
+  m.data_version = "v1";
+  out.materializations.push_back(m);
+  out.reader_cursor = nlohmann::json{{"messages", 120}};
+  Result<int64_t> last = db_->AppendRunOutput("r1", &out);
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(*last, 2);
+  EXPECT_GT(out.materializations[0].id, 0);
+  EXPECT_EQ(db_->GetRun("r1")->reader_cursor["messages"], 120);
+  EXPECT_EQ((*db_->LatestMaterialization("commoncrawl/edges", m.partition_key))->data_version, "v1");
+
+  // An unknown run stores nothing: not the materialization either.
+  RunOutput orphan;
+  orphan.events.push_back({0, 3, "log", "info", "x", nullptr});
+  orphan.materializations.push_back(m);
+  orphan.materializations.back().run_id = "nope";
+  EXPECT_EQ(db_->AppendRunOutput("nope", &orphan).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(db_->MaterializationHistory("commoncrawl/edges", m.partition_key, 10)->size(), 1u);
+}
+
+TEST_F(SqliteStorageTest, OwnerIsSetByTransitions) {
+  ASSERT_TRUE(db_->CreateRun(MakeRun("r1")).ok());
+  EXPECT_EQ(db_->GetRun("r1")->owner, "");
+  RunUpdate u;
+  u.owner = "4242:1000";
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kQueued}, RunStatus::kStarting, u));
+  EXPECT_EQ(db_->GetRun("r1")->owner, "4242:1000");
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kStarting}, RunStatus::kRunning, {}));
+  EXPECT_EQ(db_->GetRun("r1")->owner, "4242:1000");  // unchanged when not given
+}
+
+TEST_F(SqliteStorageTest, RebuildQueriesSeeMaterializationsAndNewestRuns) {
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(db_->CreateRun(MakeRun(id, "x", "p1")).ok());
+  ASSERT_TRUE(db_->CreateRun(MakeRun("d", "x", "p2")).ok());
+  ASSERT_TRUE(db_->CreateRun(MakeRun("e", "x", std::nullopt)).ok());
+  ASSERT_TRUE(*db_->TransitionRun("a", {RunStatus::kQueued}, RunStatus::kFailure, {}));
+  ASSERT_TRUE(*db_->TransitionRun("c", {RunStatus::kQueued}, RunStatus::kSuccess, {}));
+  ASSERT_TRUE(*db_->TransitionRun("d", {RunStatus::kQueued}, RunStatus::kFailure, {}));
+  auto latest = db_->LatestRunStatusByPartition("x");
+  ASSERT_TRUE(latest.ok());
+  std::map<std::string, RunStatus> by_key(latest->begin(), latest->end());
+  EXPECT_EQ(by_key.size(), 2u);
+  EXPECT_EQ(by_key["p1"], RunStatus::kSuccess);  // c is newest
+  EXPECT_EQ(by_key["p2"], RunStatus::kFailure);
+
+  for (const char* key : {"p1", "p1", "p3"}) {
+    Materialization m;
+    m.asset_key = "x";
+    m.partition_key = key;
+    m.run_id = "c";
+    ASSERT_TRUE(db_->RecordMaterialization(&m).ok());
+  }
+  auto keys = db_->MaterializedPartitionKeys("x");
+  ASSERT_TRUE(keys.ok());
+  EXPECT_THAT(*keys, ::testing::UnorderedElementsAre("p1", "p3"));
+  EXPECT_TRUE(db_->MaterializedPartitionKeys("y")->empty());
 }
 
 }  // namespace

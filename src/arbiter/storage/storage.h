@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arbiter/common/status.h"
@@ -32,6 +33,7 @@ struct RunUpdate {
   std::optional<int64_t> pid;
   std::optional<int64_t> process_start_ticks;
   std::optional<std::string> external_id;
+  std::optional<std::string> owner;
 };
 
 class Storage {
@@ -57,6 +59,9 @@ class Storage {
   // the last seq. kNotFound if the run does not exist.
   virtual Result<int64_t> AppendEvents(const std::string& run_id,
                                        std::vector<RunEvent>* events) = 0;
+  // Appends events, records materializations (filling in their ids) and sets
+  // the run's reader cursor, all or nothing. Returns the last event seq.
+  virtual Result<int64_t> AppendRunOutput(const std::string& run_id, RunOutput* output) = 0;
   // Events with seq > after_seq, oldest first, at most `limit`.
   virtual Result<std::vector<RunEvent>> ReadEvents(const std::string& run_id, int64_t after_seq,
                                                    int limit) = 0;
@@ -70,6 +75,14 @@ class Storage {
   virtual Result<std::vector<Materialization>> MaterializationHistory(
       const std::string& asset_key, const std::optional<std::string>& partition_key,
       int limit) = 0;
+
+  // Distinct partition keys of an asset with at least one materialization
+  // (rebuilding partition status after a definition change).
+  virtual Result<std::vector<std::string>> MaterializedPartitionKeys(
+      const std::string& asset_key) = 0;
+  // The status of the newest run of each partition of an asset.
+  virtual Result<std::vector<std::pair<std::string, RunStatus>>> LatestRunStatusByPartition(
+      const std::string& asset_key) = 0;
 
   // ---- Partition status
   // The stored sets of an asset. An asset never seen has empty sets and an
