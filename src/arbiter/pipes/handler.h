@@ -72,6 +72,12 @@ class MessageProcessor {
   // End of the session: warns about a missing opened/closed. Idempotent.
   void Finish();
 
+  // Resuming a session another processor started (an arbiter re-attaching to a
+  // running job): what that processor had already seen.
+  void RestoreSession(bool received_opened, bool received_closed) {
+    received_opened_ = received_opened;
+    received_closed_ = received_closed;
+  }
   bool received_opened() const { return received_opened_; }
   bool received_closed() const { return received_closed_; }
   int64_t messages() const { return messages_; }

@@ -161,7 +161,7 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
                    "stderr_tail=COALESCE(?5, stderr_tail), pid=COALESCE(?6, pid), "
                    "process_start_ticks=COALESCE(?7, process_start_ticks), "
                    "external_id=COALESCE(?8, external_id), owner=COALESCE(?10, owner) "
-                   "WHERE run_id=?9 AND status IN (" +
+                   "WHERE run_id=?9 AND (?11 IS NULL OR owner=?11) AND status IN (" +
                    in + ")"));
   q.Bind(1, RunStatusName(to))
       .BindOpt(2, OptSeconds(u.started_at))
@@ -172,7 +172,8 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
       .BindOpt(7, u.process_start_ticks)
       .BindOpt(8, u.external_id)
       .Bind(9, run_id)
-      .BindOpt(10, u.owner);
+      .BindOpt(10, u.owner)
+      .BindOpt(11, u.if_owner);
   ARBITER_RETURN_IF_ERROR(q.Run());
   if (db_->Changes() > 0) return true;
   ARBITER_ASSIGN_OR_RETURN(Statement exists, db_->Prepare("SELECT 1 FROM runs WHERE run_id=?"));

@@ -34,6 +34,9 @@ struct RunUpdate {
   std::optional<int64_t> process_start_ticks;
   std::optional<std::string> external_id;
   std::optional<std::string> owner;
+  // Set: the transition applies only if the run's current owner is this
+  // (claiming a run whose arbiter went away, without racing another).
+  std::optional<std::string> if_owner;
 };
 
 class Storage {

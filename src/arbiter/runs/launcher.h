@@ -1,0 +1,65 @@
+// The seam between run orchestration and a platform. A Launcher starts one
+// run and follows it to the end, storing its events and final status; the
+// local runtime is the first, Databricks and EMR follow the same interface.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include "arbiter/common/status.h"
+#include "arbiter/definitions/project.h"
+#include "arbiter/definitions/secret_ref.h"
+#include "arbiter/storage/storage.h"
+
+namespace arbiter::runs {
+
+struct RunRequest {
+  const definitions::Project* project = nullptr;
+  const definitions::AssetDef* asset = nullptr;
+  const definitions::RuntimeConfig* runtime = nullptr;
+  const definitions::Environment* env = nullptr;  // resolves ${env:}/${file:} at launch
+  storage::RunRecord run;                         // as stored
+};
+
+// Cancellation asked for by this process (Ctrl-C). `arbiter cancel` from
+// another process goes through storage (status CANCELING) instead.
+class CancelSignal {
+ public:
+  void Request(std::string reason) {
+    std::lock_guard lock(mu_);
+    if (!requested_) reason_ = std::move(reason);
+    requested_ = true;
+  }
+  bool requested() const { return requested_; }
+  std::string reason() const {
+    std::lock_guard lock(mu_);
+    return reason_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::atomic<bool> requested_{false};
+  std::string reason_;
+};
+
+struct RunResult {
+  storage::RunStatus status = storage::RunStatus::kFailure;
+  std::string reason;  // empty on success
+};
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // Starts a QUEUED run and follows it to its end.
+  virtual Result<RunResult> Execute(const RunRequest& request, const CancelSignal& cancel) = 0;
+  // Follows a run whose arbiter went away (its owner is gone); never starts
+  // it again. A run whose process is gone ends as FAILURE.
+  virtual Result<RunResult> Reattach(const RunRequest& request, const CancelSignal& cancel) = 0;
+};
+
+// Why a run whose arbiter died and whose process is gone failed.
+inline constexpr const char* kOrchestratorStoppedReason =
+    "orchestrator stopped while the run was in progress";
+
+}  // namespace arbiter::runs
