@@ -46,6 +46,9 @@ class CancelSignal {
 struct RunResult {
   storage::RunStatus status = storage::RunStatus::kFailure;
   std::string reason;  // empty on success
+  // Whether the job reported a materialization itself; if not, a successful
+  // run records one (a job without pipes still materializes its asset).
+  bool reported_materialization = false;
 };
 
 class Launcher {

@@ -266,8 +266,14 @@ Result<RunResult> LocalLauncher::Reattach(const RunRequest& request, const Cance
     return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
   ProcessId process{run.pid.value_or(0), run.process_start_ticks.value_or(0)};
   if (run.status == RunStatus::kQueued) {
-    return FailBeforeStart(run, RunStatus::kQueued, recorder,
-                           "orchestrator stopped before the run started");
+    // Never started: nothing ran, so the partition goes back to what it was.
+    storage::RunUpdate u;
+    u.ended_at = NowSeconds();
+    u.failure_reason = "orchestrator stopped before the run started";
+    ARBITER_RETURN_IF_ERROR(
+        storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u)
+            .status());
+    return RunResult{RunStatus::kCanceled, *u.failure_reason};
   }
   if (!run.pid || !IsProcessAlive(process)) {
     recorder.AddStatus("warning", std::string(kOrchestratorStoppedReason) +
@@ -454,6 +460,7 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
     return InternalError("run " + run.run_id + " ended, but it is already " +
                          std::string(storage::RunStatusName(latest.status)));
   }
+  result.reported_materialization = recorder.materializations() > 0;
   if (!options_.keep_files) {
     std::error_code ec;
     fs::remove_all(dir, ec);

@@ -1,0 +1,171 @@
+#include "arbiter/runs/run_executor.h"
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "arbiter/runs/process.h"
+
+namespace arbiter::runs {
+
+using storage::RunStatus;
+
+std::string NewRunId() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{
+      std::random_device{}() ^
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  std::lock_guard lock(mu);
+  uint64_t v = rng();
+  char buf[17];
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = "0123456789abcdef"[v & 0xF];
+  buf[16] = '\0';
+  return buf;
+}
+
+Result<std::vector<storage::RunRecord>> OrphanedRuns(storage::Storage& storage) {
+  ARBITER_ASSIGN_OR_RETURN(std::vector<storage::RunRecord> active, storage.ActiveRuns());
+  std::vector<storage::RunRecord> out;
+  for (storage::RunRecord& r : active) {
+    std::optional<ProcessId> owner = ProcessId::Parse(r.owner);
+    if (!owner || !IsProcessAlive(*owner)) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+RunExecutor::RunExecutor(storage::Storage* storage, const definitions::Project* project,
+                         const definitions::Environment* env, LauncherFor launcher_for,
+                         int concurrency)
+    : storage_(storage),
+      project_(project),
+      env_(env),
+      launcher_for_(std::move(launcher_for)),
+      concurrency_(std::max(1, concurrency)),
+      keeper_(storage, project) {}
+
+Result<RunResult> RunExecutor::RunOne(const storage::RunRecord& run, const CancelSignal& cancel) {
+  const definitions::AssetDef* asset = project_->FindAsset(run.asset_key);
+  auto rt = project_->runtimes.find(run.runtime);
+  Launcher* launcher = nullptr;
+  std::string problem;
+  if (!asset) {
+    problem = "asset " + run.asset_key + " is no longer defined in the project";
+  } else if (rt == project_->runtimes.end()) {
+    problem = "runtime " + run.runtime + " is no longer defined in the project";
+  } else if (!(launcher = launcher_for_(rt->second))) {
+    problem = "runtime " + run.runtime + " (type " +
+              std::string(definitions::RuntimeTypeName(rt->second.type)) +
+              ") is not implemented yet";
+  }
+  if (!problem.empty()) {
+    storage::RunUpdate u;
+    u.failure_reason = problem;
+    ARBITER_RETURN_IF_ERROR(storage_
+                                ->TransitionRun(run.run_id,
+                                                {RunStatus::kQueued, RunStatus::kStarting,
+                                                 RunStatus::kRunning, RunStatus::kCanceling},
+                                                RunStatus::kFailure, u)
+                                .status());
+    return RunResult{RunStatus::kFailure, problem};
+  }
+  RunRequest request{project_, asset, &rt->second, env_, run};
+  // Ours to start: queued by this process (or handed to it by `materialize
+  // --detach`). Anything else was left by an arbiter that went away.
+  if (run.status == RunStatus::kQueued && run.owner == CurrentProcess().ToString()) {
+    return launcher->Execute(request, cancel);
+  }
+  return launcher->Reattach(request, cancel);
+}
+
+Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
+    const std::vector<storage::RunRecord>& runs, const CancelSignal& cancel,
+    const ProgressFn& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  std::mutex mu;
+  RunProgress counts;
+  counts.total = static_cast<int>(runs.size());
+  Status first_error;
+  std::vector<storage::RunRecord> finals(runs.size());
+
+  // Partitions of queued runs are in progress from now on.
+  std::map<std::string, std::vector<std::string>> keys_by_asset;
+  for (const storage::RunRecord& r : runs) {
+    if (r.partition_key) keys_by_asset[r.asset_key].push_back(*r.partition_key);
+  }
+  for (const auto& [asset_key, keys] : keys_by_asset) {
+    if (const definitions::AssetDef* asset = project_->FindAsset(asset_key)) {
+      ARBITER_RETURN_IF_ERROR(keeper_.MarkInProgress(*asset, keys));
+    }
+  }
+
+  std::atomic<size_t> next{0};
+  auto report = [&](const storage::RunRecord* finished) {
+    counts.elapsed = std::chrono::steady_clock::now() - start;
+    if (progress) progress(counts, finished);
+  };
+  auto worker = [&] {
+    while (true) {
+      size_t i = next++;
+      if (i >= runs.size()) return;
+      const storage::RunRecord& run = runs[i];
+      Result<RunResult> result = RunResult{RunStatus::kCanceled, ""};
+      if (cancel.requested() && run.status == RunStatus::kQueued) {
+        storage::RunUpdate u;
+        u.failure_reason = "canceled before it started: " + cancel.reason();
+        (void)storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u);
+      } else {
+        {
+          std::lock_guard lock(mu);
+          ++counts.running;
+          report(nullptr);
+        }
+        result = RunOne(run, cancel);
+        std::lock_guard lock(mu);
+        --counts.running;
+      }
+      Status after = result.status();
+      if (result.ok()) {
+        const definitions::AssetDef* asset = project_->FindAsset(run.asset_key);
+        if (result->status == RunStatus::kSuccess && !result->reported_materialization) {
+          storage::Materialization m;
+          m.asset_key = run.asset_key;
+          m.partition_key = run.partition_key;
+          m.run_id = run.run_id;
+          m.timestamp =
+              std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+          m.metadata = {
+              {"arbiter/recorded_by", {{"type", "text"}, {"raw_value", "run succeeded"}}}};
+          after = storage_->RecordMaterialization(&m);
+        }
+        if (after.ok() && asset && run.partition_key) {
+          after = keeper_.MarkEnded(*asset, *run.partition_key, result->status);
+        }
+      }
+      Result<storage::RunRecord> final_record = storage_->GetRun(run.run_id);
+      std::lock_guard lock(mu);
+      if (!after.ok() && first_error.ok()) first_error = after;
+      finals[i] = final_record.ok() ? *final_record : run;
+      switch (finals[i].status) {
+        case RunStatus::kSuccess:
+          ++counts.succeeded;
+          break;
+        case RunStatus::kCanceled:
+          ++counts.canceled;
+          break;
+        default:
+          ++counts.failed;
+          break;
+      }
+      report(&finals[i]);
+    }
+  };
+  std::vector<std::thread> threads;
+  int n = std::min<int>(concurrency_, static_cast<int>(runs.size()));
+  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (std::thread& t : threads) t.join();
+  if (!first_error.ok()) return first_error;
+  return finals;
+}
+
+}  // namespace arbiter::runs

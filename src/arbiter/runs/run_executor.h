@@ -1,0 +1,59 @@
+// Drives runs to their end with a concurrency limit: starts queued runs,
+// re-attaches runs whose arbiter went away, keeps partition status current
+// and reports progress. Runtime-agnostic: launchers come from `LauncherFor`.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "arbiter/runs/launcher.h"
+#include "arbiter/runs/partition_status.h"
+
+namespace arbiter::runs {
+
+struct RunProgress {
+  int total = 0;
+  int running = 0;
+  int succeeded = 0;
+  int failed = 0;
+  int canceled = 0;
+  std::chrono::steady_clock::duration elapsed{};
+  int done() const { return succeeded + failed + canceled; }
+};
+
+class RunExecutor {
+ public:
+  // The launcher for a runtime, or nullptr when its type is not implemented.
+  using LauncherFor = std::function<Launcher*(const definitions::RuntimeConfig&)>;
+  // Called with the counts after every change; `finished` is set when a run ended.
+  using ProgressFn = std::function<void(const RunProgress&, const storage::RunRecord* finished)>;
+
+  RunExecutor(storage::Storage* storage, const definitions::Project* project,
+              const definitions::Environment* env, LauncherFor launcher_for, int concurrency);
+
+  // Follows every run to its end: QUEUED runs are started, active runs (whose
+  // owner is gone) re-attached. Returns the final records, in input order.
+  Result<std::vector<storage::RunRecord>> RunToEnd(const std::vector<storage::RunRecord>& runs,
+                                                   const CancelSignal& cancel,
+                                                   const ProgressFn& progress);
+
+ private:
+  Result<RunResult> RunOne(const storage::RunRecord& run, const CancelSignal& cancel);
+
+  storage::Storage* storage_;
+  const definitions::Project* project_;
+  const definitions::Environment* env_;
+  LauncherFor launcher_for_;
+  int concurrency_;
+  PartitionStatusKeeper keeper_;
+};
+
+// A new run id: 16 random hex digits.
+std::string NewRunId();
+
+// Active runs whose owner (the arbiter following them) is no longer alive.
+Result<std::vector<storage::RunRecord>> OrphanedRuns(storage::Storage& storage);
+
+}  // namespace arbiter::runs

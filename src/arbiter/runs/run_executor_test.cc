@@ -1,0 +1,183 @@
+#include "arbiter/runs/run_executor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "arbiter/definitions/partitions/static_partitions.h"
+#include "arbiter/runs/local_launcher.h"
+#include "arbiter/runs/process.h"
+#include "arbiter/storage/sqlite_storage.h"
+#include "arbiter/testing/temp_dir.h"
+
+namespace arbiter::runs {
+namespace {
+
+using storage::RunStatus;
+
+class RunExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage_ = std::move(storage::SqliteStorage::Open(":memory:")).value();
+    project_.name = "test";
+    project_.root = dir_.path().string();
+    SetKeys({"a", "b", "c", "d"});
+    definitions::AssetDef asset;
+    asset.key = *definitions::AssetKey::Parse("demo/parts");
+    asset.partitions = "letters";
+    asset.job.kind = definitions::JobKind::kCommand;
+    // Partition c fails; b reports its own materialization through pipes.
+    asset.job.command = {
+        "sh", "-c",
+        "test \"$ARBITER_PARTITION\" != c || exit 4; "
+        "if [ \"$ARBITER_PARTITION\" = b ]; then python3 -c 'import arbiter_pipes as p\n"
+        "with p.open_pipes() as c: c.report_asset_materialization(metadata={\"rows\": 1})'; fi"};
+    project_.assets[asset.key] = asset;
+    definitions::RuntimeConfig local;
+    local.name = "local";
+    project_.runtimes["local"] = local;
+    definitions::RuntimeConfig emr;
+    emr.name = "emr";
+    emr.type = definitions::RuntimeType::kEmr;
+    project_.runtimes["emr"] = emr;
+    env_ = definitions::Environment::System();
+    LocalLauncherOptions opts;
+    opts.runs_dir = (dir_.path() / "runs").string();
+    opts.python_client_dir = std::string(ARBITER_SOURCE_DIR) + "/clients/python";
+    opts.base_env = {"PATH=" + std::string(getenv("PATH"))};
+    opts.poll_interval = std::chrono::milliseconds(10);
+    launcher_ = std::make_unique<LocalLauncher>(storage_.get(), opts);
+  }
+
+  void SetKeys(std::vector<std::string> keys) {
+    project_.partitions["letters"] = {
+        "letters", std::move(definitions::StaticPartitions::Create(keys)).value(), {}};
+  }
+
+  std::vector<storage::RunRecord> Queue(const std::vector<std::string>& keys,
+                                        const std::string& runtime = "local") {
+    std::vector<storage::RunRecord> runs;
+    for (const std::string& k : keys) {
+      storage::RunRecord r;
+      r.run_id = NewRunId();
+      r.asset_key = "demo/parts";
+      r.partition_key = k;
+      r.runtime = runtime;
+      r.owner = CurrentProcess().ToString();
+      EXPECT_TRUE(storage_->CreateRun(r).ok());
+      runs.push_back(r);
+    }
+    return runs;
+  }
+
+  RunExecutor Executor(int concurrency) {
+    return RunExecutor(
+        storage_.get(), &project_, &env_,
+        [this](const definitions::RuntimeConfig& rt) -> Launcher* {
+          return rt.type == definitions::RuntimeType::kLocal ? launcher_.get() : nullptr;
+        },
+        concurrency);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<storage::SqliteStorage> storage_;
+  definitions::Project project_;
+  definitions::Environment env_;
+  std::unique_ptr<LocalLauncher> launcher_;
+};
+
+TEST_F(RunExecutorTest, BackfillRunsEveryPartitionAndKeepsStatus) {
+  auto runs = Queue({"a", "b", "c", "d"});
+  std::vector<RunProgress> seen;
+  int max_running = 0;
+  CancelSignal cancel;
+  auto finals =
+      Executor(2).RunToEnd(runs, cancel, [&](const RunProgress& p, const storage::RunRecord*) {
+        seen.push_back(p);
+        max_running = std::max(max_running, p.running);
+      });
+  ASSERT_TRUE(finals.ok()) << finals.status().ToString();
+  ASSERT_EQ(finals->size(), 4u);
+  EXPECT_EQ((*finals)[0].status, RunStatus::kSuccess);
+  EXPECT_EQ((*finals)[2].status, RunStatus::kFailure);
+  EXPECT_EQ((*finals)[2].failure_reason, "job failed: exit code 4");
+  EXPECT_LE(max_running, 2);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().done(), 4);
+  EXPECT_EQ(seen.back().succeeded, 3);
+  EXPECT_EQ(seen.back().failed, 1);
+
+  PartitionStatusKeeper keeper(storage_.get(), &project_);
+  const auto& asset = project_.assets.begin()->second;
+  auto status = keeper.Get(asset);
+  ASSERT_TRUE(status.ok());
+  definitions::PartitionSet done;
+  done.Add(0);
+  done.Add(1);
+  done.Add(3);
+  EXPECT_EQ(status->materialized, done);
+  EXPECT_TRUE(status->failed.Contains(2));
+  EXPECT_TRUE(status->in_progress.Empty());
+  // b reported its own materialization; a and d got one for succeeding.
+  auto b = *storage_->LatestMaterialization("demo/parts", std::string("b"));
+  EXPECT_EQ(b->metadata["rows"]["raw_value"], 1);
+  auto a = *storage_->LatestMaterialization("demo/parts", std::string("a"));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->metadata["arbiter/recorded_by"]["raw_value"], "run succeeded");
+
+  // The definition changes (a key inserted first): indices shift, status is rebuilt.
+  SetKeys({"0", "a", "b", "c", "d"});
+  status = keeper.Get(asset);
+  ASSERT_TRUE(status.ok());
+  definitions::PartitionSet shifted;
+  shifted.Add(1);
+  shifted.Add(2);
+  shifted.Add(4);
+  EXPECT_EQ(status->materialized, shifted);
+  EXPECT_TRUE(status->failed.Contains(3));
+}
+
+TEST_F(RunExecutorTest, UnimplementedRuntimeFailsTheRunClearly) {
+  auto runs = Queue({"a"}, "emr");
+  CancelSignal cancel;
+  auto finals = Executor(1).RunToEnd(runs, cancel, nullptr);
+  ASSERT_TRUE(finals.ok());
+  EXPECT_EQ((*finals)[0].status, RunStatus::kFailure);
+  EXPECT_EQ((*finals)[0].failure_reason, "runtime emr (type emr) is not implemented yet");
+}
+
+TEST_F(RunExecutorTest, CancelBeforeStartCancelsQueuedRuns) {
+  auto runs = Queue({"a", "b"});
+  CancelSignal cancel;
+  cancel.Request("interrupted");
+  auto finals = Executor(1).RunToEnd(runs, cancel, nullptr);
+  ASSERT_TRUE(finals.ok());
+  for (const auto& r : *finals) {
+    EXPECT_EQ(r.status, RunStatus::kCanceled);
+    EXPECT_EQ(r.failure_reason, "canceled before it started: interrupted");
+  }
+  auto status =
+      PartitionStatusKeeper(storage_.get(), &project_).Get(project_.assets.begin()->second);
+  EXPECT_TRUE(status->in_progress.Empty());
+  EXPECT_TRUE(status->materialized.Empty());
+}
+
+TEST_F(RunExecutorTest, OrphanedRunsAreThoseWhoseOwnerIsGone) {
+  auto mine = Queue({"a"});
+  storage::RunRecord lost = mine[0];
+  lost.run_id = "lost";
+  lost.owner = "999999999:1";
+  ASSERT_TRUE(storage_->CreateRun(lost).ok());
+  auto orphans = OrphanedRuns(*storage_);
+  ASSERT_TRUE(orphans.ok());
+  ASSERT_EQ(orphans->size(), 1u);
+  EXPECT_EQ((*orphans)[0].run_id, "lost");
+  // Following it: a queued run whose arbiter died is canceled, never started.
+  CancelSignal cancel;
+  auto finals = Executor(1).RunToEnd(*orphans, cancel, nullptr);
+  ASSERT_TRUE(finals.ok());
+  EXPECT_EQ((*finals)[0].status, RunStatus::kCanceled);
+  EXPECT_EQ((*finals)[0].failure_reason, "orchestrator stopped before the run started");
+}
+
+}  // namespace
+}  // namespace arbiter::runs
