@@ -19,25 +19,24 @@ std::vector<std::string> KeyStrings(const std::vector<definitions::AssetKey>& ke
 
 nlohmann::json AssetJson(const Project& p, const AssetDef& a,
                          const definitions::AssetGraph& graph) {
-  nlohmann::json j = {{"key", a.key.str()},
-                      {"description", a.description},
-                      {"deps", KeyStrings(a.deps)},
-                      {"dependents", KeyStrings(graph.Dependents(a.key))},
-                      {"runtimes", a.runtimes},
-                      {"placement", a.placement.ToString()},
-                      {"job",
-                       {{"kind", definitions::JobKindName(a.job.kind)},
-                        {"script", a.job.script},
-                        {"command", a.job.command},
-                        {"args", a.job.args}}},
-                      {"compute",
-                       {{"workers", a.compute.workers},
-                        {"spot", a.compute.spot},
-                        {"photon", a.compute.photon}}},
-                      {"code_version", a.code_version},
-                      {"owners", a.owners},
-                      {"tags", a.tags},
-                      {"location", a.location.ToString()}};
+  nlohmann::json j = {
+      {"key", a.key.str()},
+      {"description", a.description},
+      {"deps", KeyStrings(a.deps)},
+      {"dependents", KeyStrings(graph.Dependents(a.key))},
+      {"runtimes", a.runtimes},
+      {"placement", a.placement.ToString()},
+      {"job",
+       {{"kind", definitions::JobKindName(a.job.kind)},
+        {"script", a.job.script},
+        {"command", a.job.command},
+        {"args", a.job.args}}},
+      {"compute",
+       {{"workers", a.compute.workers}, {"spot", a.compute.spot}, {"photon", a.compute.photon}}},
+      {"code_version", a.code_version},
+      {"owners", a.owners},
+      {"tags", a.tags},
+      {"location", a.location.ToString()}};
   if (a.compute.max_workers) j["compute"]["max_workers"] = *a.compute.max_workers;
   if (a.compute.max_duration) {
     j["compute"]["max_duration"] = FormatDuration(*a.compute.max_duration);

@@ -44,8 +44,8 @@ int RunCheck(CommandContext& ctx, const CheckArgs& args) {
     return kExitFailure;
   }
   const auto& p = *result.project;
-  ctx.out() << "ok: " << p.name << ": " << plural(static_cast<int>(p.assets.size()), "asset") << ", "
-            << plural(static_cast<int>(p.runtimes.size()), "runtime") << ", "
+  ctx.out() << "ok: " << p.name << ": " << plural(static_cast<int>(p.assets.size()), "asset")
+            << ", " << plural(static_cast<int>(p.runtimes.size()), "runtime") << ", "
             << plural(static_cast<int>(p.partitions.size()), "partitions definition") << ", "
             << plural(static_cast<int>(p.schedules.size()), "schedule") << " in "
             << plural(static_cast<int>(p.files.size()), "file");

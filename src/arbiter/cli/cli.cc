@@ -25,6 +25,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.add_option("-C", flags.directory, "Run as if started in DIR (like git -C)")
       ->option_text("DIR");
   app.add_flag("--json", flags.json, "Machine-readable JSON output");
+  app.add_option("--storage", flags.storage,
+                 "Storage URL (sqlite:PATH); overrides the project file's `storage`")
+      ->option_text("URL");
   app.set_version_flag("--version", "arbiter " ARBITER_VERSION);
 
   CheckArgs check;
@@ -45,6 +48,66 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->option_text("N")
       ->check(CLI::NonNegativeNumber)
       ->default_str("100");
+
+  MaterializeArgs mat;
+  auto* mat_cmd = app.add_subcommand(
+      "materialize", "Run an asset for some partitions (several = a backfill), with live progress");
+  mat_cmd->add_option("ASSET", mat.asset, "Asset key, e.g. commoncrawl/nodes")->required();
+  mat_cmd->add_option("--partition,-p", mat.partitions, "Partition key (repeatable)")
+      ->option_text("KEY")
+      ->take_last()
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  mat_cmd->add_option("--from", mat.from, "First partition of a range (inclusive)")
+      ->option_text("KEY");
+  mat_cmd->add_option("--to", mat.to, "Last partition of a range (inclusive)")->option_text("KEY");
+  mat_cmd->add_flag("--all-missing", mat.all_missing,
+                    "Every partition not materialized yet (within --from/--to if given)");
+  mat_cmd->add_option("--runtime", mat.runtime, "Runtime to use (default: the asset's placement)")
+      ->option_text("NAME");
+  mat_cmd
+      ->add_option("--concurrency,-j", mat.concurrency,
+                   "Runs at once (default: the runtime's max_concurrency, else 1)")
+      ->option_text("N")
+      ->check(CLI::PositiveNumber);
+  mat_cmd->add_flag("--detach", mat.detach,
+                    "Queue the runs, hand them to a background arbiter and return");
+  mat_cmd->footer(
+      "Exit code 0 when every run succeeded, 1 otherwise. Ctrl-C cancels the runs this\n"
+      "command started (SIGTERM to each job, SIGKILL after a grace period).");
+
+  RunsArgs runs_args;
+  auto* runs_cmd = app.add_subcommand("runs", "List runs, newest first");
+  runs_cmd->add_option("--asset", runs_args.asset, "Only runs of this asset")->option_text("KEY");
+  runs_cmd
+      ->add_option("--status", runs_args.status,
+                   "Only runs in this status (queued, running, success, failure, ...)")
+      ->option_text("STATUS");
+  runs_cmd->add_option("--limit", runs_args.limit, "At most N runs")
+      ->option_text("N")
+      ->check(CLI::PositiveNumber)
+      ->default_str("20");
+
+  LogsArgs logs;
+  auto* logs_cmd = app.add_subcommand("logs", "Print a run's events: logs, output, metadata");
+  logs_cmd->add_option("RUN_ID", logs.run_id, "Run id (from 'arbiter runs')")->required();
+  logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new events until the run ends");
+
+  CancelArgs cancel;
+  auto* cancel_cmd =
+      app.add_subcommand("cancel", "Cancel a run (also one started from another terminal)");
+  cancel_cmd->add_option("RUN_ID", cancel.run_id, "Run id")->required();
+  cancel_cmd->add_option("--wait", cancel.wait_seconds, "Wait up to N seconds for it to stop")
+      ->option_text("N")
+      ->check(CLI::NonNegativeNumber)
+      ->default_str("30");
+
+  ExecuteArgs exec;
+  auto* exec_cmd = app.add_subcommand("__execute", "");  // hidden: background executor
+  exec_cmd->group("");
+  exec_cmd->add_option("RUN_ID", exec.run_ids);
+  exec_cmd->add_flag("--recover", exec.recover);
+  exec_cmd->add_option("--concurrency", exec.concurrency);
 
   InitArgs init;
   auto* init_cmd = app.add_subcommand("init", "Create a new project with a working example");
@@ -76,6 +139,11 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (app.got_subcommand("assets")) return RunAssets(ctx);
   if (*parts_cmd) return RunPartitions(ctx, parts);
   if (*init_cmd) return RunInit(ctx, init);
+  if (*mat_cmd) return RunMaterialize(ctx, mat);
+  if (*runs_cmd) return RunRuns(ctx, runs_args);
+  if (*logs_cmd) return RunLogs(ctx, logs);
+  if (*cancel_cmd) return RunCancel(ctx, cancel);
+  if (*exec_cmd) return RunExecute(ctx, exec);
   err << "error: no command given\nrun 'arbiter --help' for usage\n";
   return kExitUsage;
 }

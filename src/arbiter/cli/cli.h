@@ -21,6 +21,13 @@ struct CliEnv {
   const Clock* clock = nullptr;  // required
   definitions::Environment env = definitions::Environment::System();
   std::string cwd;  // where relative paths and project discovery start; empty = process cwd
+  // The environment jobs inherit ("NAME=value"); empty = this process's environ.
+  std::vector<std::string> process_env;
+  // The arbiter executable, to start background executors (--detach, and
+  // following runs whose arbiter died). Empty disables both.
+  std::string self_exe;
+  bool interactive = false;     // stderr is a terminal: redraw progress in place
+  bool handle_signals = false;  // Ctrl-C / SIGTERM cancel the runs this process started
 };
 
 // Runs `arbiter args...` (args excludes the program name). Normal output goes

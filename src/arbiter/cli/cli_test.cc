@@ -31,10 +31,13 @@ class CliTest : public ::testing::Test {
     env.env.read_file = [](const std::string& p) -> Result<std::string> {
       return NotFoundError(p);
     };
+    // Run state goes to a scratch database, never into the source tree.
+    args.insert(args.begin(), {"--storage", "sqlite:" + (scratch_.path() / "a.db").string()});
     int code = RunCli(args, out, err, env);
     return {code, out.str(), err.str()};
   }
 
+  testing::TempDir scratch_;
   FakeClock clock_{TimePoint(std::chrono::seconds(1717200000))};  // 2024-06-01T00:00:00Z
   const std::string example_ = "examples/commoncrawl";
 };
@@ -75,17 +78,22 @@ TEST_F(CliTest, PartitionsRangeAndLimit) {
   Output o = Run({"-C", example_, "partitions", "commoncrawl/edges", "--from",
                   "CC-MAIN-2024-18|seeds-a", "--to", "CC-MAIN-2024-22|seeds-b"});
   ASSERT_EQ(o.code, kExitOk) << o.err;
-  EXPECT_THAT(o.out, HasSubstr("CC-MAIN-2024-18|seeds-a\nCC-MAIN-2024-18|seeds-b\n"
-                               "CC-MAIN-2024-22|seeds-a\nCC-MAIN-2024-22|seeds-b\n"));
+  EXPECT_THAT(o.out,
+              HasSubstr("CC-MAIN-2024-18|seeds-a  missing\nCC-MAIN-2024-18|seeds-b  missing\n"
+                        "CC-MAIN-2024-22|seeds-a  missing\nCC-MAIN-2024-22|seeds-b  missing\n"));
+  EXPECT_THAT(o.out, HasSubstr("status: 0 materialized, 0 failed, 0 in progress, 8 missing"));
   EXPECT_THAT(o.out, HasSubstr("(4 shown of 4 selected, 8 in total)"));
 
-  Output limited = Run({"-C", example_, "--json", "partitions", "commoncrawl/nodes", "--limit", "3"});
+  Output limited =
+      Run({"-C", example_, "--json", "partitions", "commoncrawl/nodes", "--limit", "3"});
   ASSERT_EQ(limited.code, kExitOk) << limited.err;
   auto j = nlohmann::json::parse(limited.out);
   EXPECT_EQ(j["total"], 8);
   EXPECT_EQ(j["shown"], 3);
   EXPECT_EQ(j["truncated"], true);
-  EXPECT_EQ(j["keys"][2], "CC-MAIN-2024-18|seeds-a");
+  EXPECT_EQ(j["keys"][2]["key"], "CC-MAIN-2024-18|seeds-a");
+  EXPECT_EQ(j["keys"][2]["status"], "missing");
+  EXPECT_EQ(j["status"]["missing"], 8);
 }
 
 TEST_F(CliTest, PartitionsErrors) {

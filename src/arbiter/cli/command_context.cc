@@ -45,7 +45,8 @@ std::unique_ptr<definitions::LoadResult> CommandContext::LoadOrReport() {
   const Diagnostics& d = result->diagnostics;
   if (d.has_errors()) {
     PrintDiagnostics(*result);
-    err_ << "error: the project has " << d.error_count() << (d.error_count() == 1 ? " error" : " errors")
+    err_ << "error: the project has " << d.error_count()
+         << (d.error_count() == 1 ? " error" : " errors")
          << "; fix them and run again (details: arbiter check)\n";
     return nullptr;
   }

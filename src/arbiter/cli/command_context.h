@@ -4,10 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "arbiter/cli/cli.h"
 #include "arbiter/definitions/project_loader.h"
@@ -17,12 +16,12 @@ namespace arbiter::cli {
 struct GlobalFlags {
   std::string directory;  // -C DIR
   bool json = false;      // --json
+  std::string storage;    // --storage URL (overrides the project file)
 };
 
 class CommandContext {
  public:
-  CommandContext(const GlobalFlags& flags, std::ostream& out, std::ostream& err,
-                 const CliEnv& env)
+  CommandContext(const GlobalFlags& flags, std::ostream& out, std::ostream& err, const CliEnv& env)
       : flags_(flags), out_(out), err_(err), env_(env) {}
 
   const GlobalFlags& flags() const { return flags_; }
@@ -60,6 +59,44 @@ struct PartitionsArgs {
   int64_t limit = 100;  // 0 = all
 };
 int RunPartitions(CommandContext& ctx, const PartitionsArgs& args);
+struct MaterializeArgs {
+  std::string asset;
+  std::vector<std::string> partitions;
+  std::string from, to;
+  bool all_missing = false;
+  std::string runtime;
+  int concurrency = 0;  // 0: the runtime's max_concurrency, else 1
+  bool detach = false;
+};
+int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args);
+
+struct RunsArgs {
+  std::string asset;
+  std::string status;
+  int limit = 20;
+};
+int RunRuns(CommandContext& ctx, const RunsArgs& args);
+
+struct LogsArgs {
+  std::string run_id;
+  bool follow = false;
+};
+int RunLogs(CommandContext& ctx, const LogsArgs& args);
+
+struct CancelArgs {
+  std::string run_id;
+  int wait_seconds = 30;
+};
+int RunCancel(CommandContext& ctx, const CancelArgs& args);
+
+// Hidden: the background executor behind --detach and run recovery.
+struct ExecuteArgs {
+  std::vector<std::string> run_ids;
+  bool recover = false;
+  int concurrency = 1;
+};
+int RunExecute(CommandContext& ctx, const ExecuteArgs& args);
+
 struct InitArgs {
   std::string dir;
 };

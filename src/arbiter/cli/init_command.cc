@@ -10,7 +10,8 @@ namespace arbiter::cli {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kProjectTemplate = R"yaml(# Arbiter project file. Schema: docs/project-file.md in the Arbiter repository.
+constexpr const char* kProjectTemplate =
+    R"yaml(# Arbiter project file. Schema: docs/project-file.md in the Arbiter repository.
 project: {{NAME}}
 
 runtimes:
@@ -95,7 +96,8 @@ if __name__ == "__main__":
 )py";
 
 std::string Fill(std::string text, const std::string& key, const std::string& value) {
-  for (size_t pos; (pos = text.find(key)) != std::string::npos;) text.replace(pos, key.size(), value);
+  for (size_t pos; (pos = text.find(key)) != std::string::npos;)
+    text.replace(pos, key.size(), value);
   return text;
 }
 
@@ -128,7 +130,8 @@ int RunInit(CommandContext& ctx, const InitArgs& args) {
   if (name.empty()) name = "example";
   if (!Write(ctx, dir / definitions::kProjectFileName, Fill(kProjectTemplate, "{{NAME}}", name)) ||
       !Write(ctx, dir / "jobs" / "events.py", Fill(kJobTemplate, "{{WHAT}}", "Collect events")) ||
-      !Write(ctx, dir / "jobs" / "summary.py", Fill(kJobTemplate, "{{WHAT}}", "Summarise events"))) {
+      !Write(ctx, dir / "jobs" / "summary.py",
+             Fill(kJobTemplate, "{{WHAT}}", "Summarise events"))) {
     return kExitFailure;
   }
   if (!fs::exists(dir / ".gitignore")) Write(ctx, dir / ".gitignore", ".arbiter/\n");

@@ -1,5 +1,6 @@
 #include "arbiter/runs/run_recorder.h"
 
+#include <cctype>
 #include <utility>
 
 #include "arbiter/pipes/json_util.h"
@@ -86,7 +87,9 @@ void RunRecorder::OnMessage(const pipes::PipesMessage& message,
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, pipes::LogMessage>) {
-          Add("log", std::string(pipes::LogLevelName(m.level)), SanitizeUtf8(m.message), nullptr);
+          std::string level(pipes::LogLevelName(m.level));
+          for (char& c : level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          Add("log", std::move(level), SanitizeUtf8(m.message), nullptr);
         } else if constexpr (std::is_same_v<T, pipes::OpenedMessage>) {
           Add("pipes", "debug", "pipes opened", nullptr);
         } else if constexpr (std::is_same_v<T, pipes::ClosedMessage>) {

@@ -104,10 +104,10 @@ Result<int> Migrate(SqliteDb& db, const std::vector<Migration>& migrations) {
   ARBITER_ASSIGN_OR_RETURN(int before, SchemaVersion(db));
   int latest = migrations.empty() ? 0 : migrations.back().version;
   if (before > latest) {
-    return FailedPreconditionError(
-        "database " + db.path() + " has schema version " + std::to_string(before) +
-        ", newer than this arbiter supports (" + std::to_string(latest) +
-        "); upgrade arbiter, or point --storage at another database");
+    return FailedPreconditionError("database " + db.path() + " has schema version " +
+                                   std::to_string(before) + ", newer than this arbiter supports (" +
+                                   std::to_string(latest) +
+                                   "); upgrade arbiter, or point --storage at another database");
   }
   for (const Migration& m : migrations) {
     if (m.version <= before) continue;

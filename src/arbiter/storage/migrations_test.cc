@@ -106,3 +106,22 @@ TEST(MigrationsTest, VersionOneDatabaseUpgradesToTheCurrentSchema) {
 
 }  // namespace
 }  // namespace arbiter::storage
+
+#include "arbiter/storage/open_storage.h"
+
+namespace arbiter::storage {
+namespace {
+
+TEST(OpenStorageTest, UrlsResolveAgainstTheProject) {
+  EXPECT_EQ(*SqlitePathFromUrl("", "/p"), "/p/.arbiter/arbiter.db");
+  EXPECT_EQ(*SqlitePathFromUrl("sqlite:state/a.db", "/p"), "/p/state/a.db");
+  EXPECT_EQ(*SqlitePathFromUrl("sqlite:///var/a.db", "/p"), "/var/a.db");
+  EXPECT_EQ(*SqlitePathFromUrl("/tmp/x.db", "/p"), "/tmp/x.db");
+  auto pg = SqlitePathFromUrl("postgresql://db/arbiter", "/p");
+  EXPECT_EQ(pg.status().code(), StatusCode::kUnimplemented);
+  EXPECT_THAT(pg.status().message(), HasSubstr("PostgreSQL storage is not implemented yet"));
+  EXPECT_EQ(SqlitePathFromUrl("mysql://x", "/p").status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace arbiter::storage

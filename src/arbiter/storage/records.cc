@@ -4,21 +4,28 @@ namespace arbiter::storage {
 
 std::string_view RunStatusName(RunStatus s) {
   switch (s) {
-    case RunStatus::kQueued: return "QUEUED";
-    case RunStatus::kStarting: return "STARTING";
-    case RunStatus::kRunning: return "RUNNING";
-    case RunStatus::kSuccess: return "SUCCESS";
-    case RunStatus::kFailure: return "FAILURE";
-    case RunStatus::kCanceling: return "CANCELING";
-    case RunStatus::kCanceled: return "CANCELED";
+    case RunStatus::kQueued:
+      return "QUEUED";
+    case RunStatus::kStarting:
+      return "STARTING";
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kSuccess:
+      return "SUCCESS";
+    case RunStatus::kFailure:
+      return "FAILURE";
+    case RunStatus::kCanceling:
+      return "CANCELING";
+    case RunStatus::kCanceled:
+      return "CANCELED";
   }
   return "?";
 }
 
 std::optional<RunStatus> ParseRunStatus(std::string_view name) {
-  for (RunStatus s : {RunStatus::kQueued, RunStatus::kStarting, RunStatus::kRunning,
-                      RunStatus::kSuccess, RunStatus::kFailure, RunStatus::kCanceling,
-                      RunStatus::kCanceled}) {
+  for (RunStatus s :
+       {RunStatus::kQueued, RunStatus::kStarting, RunStatus::kRunning, RunStatus::kSuccess,
+        RunStatus::kFailure, RunStatus::kCanceling, RunStatus::kCanceled}) {
     if (RunStatusName(s) == name) return s;
   }
   return std::nullopt;
@@ -30,9 +37,12 @@ bool IsTerminal(RunStatus s) {
 
 std::string_view PartitionStateName(PartitionState s) {
   switch (s) {
-    case PartitionState::kMaterialized: return "materialized";
-    case PartitionState::kFailed: return "failed";
-    case PartitionState::kInProgress: return "in_progress";
+    case PartitionState::kMaterialized:
+      return "materialized";
+    case PartitionState::kFailed:
+      return "failed";
+    case PartitionState::kInProgress:
+      return "in_progress";
   }
   return "?";
 }

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "arbiter/common/clock.h"
 #include "arbiter/definitions/partitions/partition_set.h"
@@ -55,7 +54,7 @@ struct RunEvent {
   std::string kind;          // "log", "stdout", "stderr", "status", "materialization", ...
   std::string level;         // for logs: debug, info, warning, error
   std::string message;
-  nlohmann::json data;       // structured payload (pipes params, metadata); null if none
+  nlohmann::json data;  // structured payload (pipes params, metadata); null if none
 };
 
 struct Materialization {
@@ -101,7 +100,7 @@ struct RunFilter {
 struct PlacementDecision {
   std::string run_id;
   TimePoint decided_at{};
-  std::string policy;          // e.g. "cheapest"
+  std::string policy;  // e.g. "cheapest"
   std::string chosen_runtime;
   nlohmann::json candidates = nlohmann::json::array();  // every candidate and its prediction
 };

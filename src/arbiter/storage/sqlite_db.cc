@@ -44,9 +44,9 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 Status Statement::Error(int rc) const { return SqliteError(db_, rc, "SQL failed: " + sql_); }
 
-#define ARBITER_SQLITE_BIND(call)                              \
-  do {                                                         \
-    int rc = (call);                                           \
+#define ARBITER_SQLITE_BIND(call)                                     \
+  do {                                                                \
+    int rc = (call);                                                  \
     if (rc != SQLITE_OK && bind_error_.ok()) bind_error_ = Error(rc); \
   } while (0)
 
@@ -123,9 +123,8 @@ std::optional<int64_t> Statement::OptInt(int column) const {
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = SqliteError(db, rc, "cannot open database " + path);
     sqlite3_close(db);
@@ -134,8 +133,9 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   std::unique_ptr<SqliteDb> out(new SqliteDb(db, path));
   sqlite3_busy_timeout(db, 5000);
   // WAL lets readers (arbiter runs, logs -f) proceed while a run writes.
-  ARBITER_RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                                    "PRAGMA foreign_keys=ON;"));
+  ARBITER_RETURN_IF_ERROR(
+      out->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON;"));
   return out;
 }
 

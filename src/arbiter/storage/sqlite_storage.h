@@ -44,8 +44,7 @@ class SqliteStorage final : public Storage {
 
   Result<PartitionStatus> GetPartitionStatus(const std::string& asset_key) override;
   Status SetPartitionState(const std::string& asset_key, const std::string& fingerprint,
-                           const definitions::PartitionSet& indices,
-                           PartitionState state) override;
+                           const definitions::PartitionSet& indices, PartitionState state) override;
   Status ClearPartitionState(const std::string& asset_key, const std::string& fingerprint,
                              const definitions::PartitionSet& indices) override;
   Status ReplacePartitionStatus(const std::string& asset_key,

@@ -18,7 +18,7 @@ using definitions::PartitionSet;
 constexpr TimePoint kT0{std::chrono::seconds(1717200000)};
 
 RunRecord MakeRun(const std::string& id, const std::string& asset = "commoncrawl/edges",
-              std::optional<std::string> partition = "CC-MAIN-2024-10|seeds-a") {
+                  std::optional<std::string> partition = "CC-MAIN-2024-10|seeds-a") {
   RunRecord r;
   r.run_id = id;
   r.asset_key = asset;
@@ -79,10 +79,9 @@ TEST_F(SqliteStorageTest, TransitionsAreCompareAndSet) {
   EXPECT_EQ(r.ended_at, kT0 + std::chrono::seconds(65));
   EXPECT_EQ(r.pid, 4242);
   EXPECT_EQ(r.failure_reason, "exit code 3");
-  EXPECT_EQ(db_->TransitionRun("ghost", {RunStatus::kQueued}, RunStatus::kRunning, {})
-                .status()
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      db_->TransitionRun("ghost", {RunStatus::kQueued}, RunStatus::kRunning, {}).status().code(),
+      StatusCode::kNotFound);
 }
 
 TEST_F(SqliteStorageTest, ListRunsFiltersAndPagesNewestFirst) {
@@ -186,20 +185,23 @@ TEST_F(SqliteStorageTest, MaterializationsLatestAndHistory) {
 
 TEST_F(SqliteStorageTest, PartitionStatesAreDisjointRanges) {
   const std::string fp = "daily:2024-01-01:UTC";
-  ASSERT_TRUE(db_->SetPartitionState("a", fp, PartitionSet::Range(0, 100),
-                                     PartitionState::kInProgress).ok());
-  ASSERT_TRUE(db_->SetPartitionState("a", fp, PartitionSet::Range(0, 60),
-                                     PartitionState::kMaterialized).ok());
-  ASSERT_TRUE(db_->SetPartitionState("a", fp, PartitionSet::Range(60, 70),
-                                     PartitionState::kFailed).ok());
+  ASSERT_TRUE(
+      db_->SetPartitionState("a", fp, PartitionSet::Range(0, 100), PartitionState::kInProgress)
+          .ok());
+  ASSERT_TRUE(
+      db_->SetPartitionState("a", fp, PartitionSet::Range(0, 60), PartitionState::kMaterialized)
+          .ok());
+  ASSERT_TRUE(
+      db_->SetPartitionState("a", fp, PartitionSet::Range(60, 70), PartitionState::kFailed).ok());
   PartitionStatus st = *db_->GetPartitionStatus("a");
   EXPECT_EQ(st.fingerprint, fp);
   EXPECT_EQ(st.materialized, PartitionSet::Range(0, 60));
   EXPECT_EQ(st.failed, PartitionSet::Range(60, 70));
   EXPECT_EQ(st.in_progress, PartitionSet::Range(70, 100));
   // A rerun that succeeds moves a failed partition to materialized.
-  ASSERT_TRUE(db_->SetPartitionState("a", fp, PartitionSet::Range(65, 66),
-                                     PartitionState::kMaterialized).ok());
+  ASSERT_TRUE(
+      db_->SetPartitionState("a", fp, PartitionSet::Range(65, 66), PartitionState::kMaterialized)
+          .ok());
   st = *db_->GetPartitionStatus("a");
   EXPECT_EQ(st.failed.Count(), 9);
   EXPECT_EQ(st.materialized.Count(), 61);
@@ -207,7 +209,8 @@ TEST_F(SqliteStorageTest, PartitionStatesAreDisjointRanges) {
   EXPECT_EQ(db_->GetPartitionStatus("a")->in_progress, PartitionSet::Range(70, 90));
   // Another definition: the old sets no longer apply.
   ASSERT_TRUE(db_->SetPartitionState("a", "daily:2023-01-01:UTC", PartitionSet::Range(5, 6),
-                                     PartitionState::kFailed).ok());
+                                     PartitionState::kFailed)
+                  .ok());
   st = *db_->GetPartitionStatus("a");
   EXPECT_EQ(st.fingerprint, "daily:2023-01-01:UTC");
   EXPECT_TRUE(st.materialized.Empty());
@@ -308,7 +311,8 @@ TEST_F(SqliteStorageTest, RunOutputIsStoredAllOrNothingWithTheCursor) {
   EXPECT_EQ(*last, 2);
   EXPECT_GT(out.materializations[0].id, 0);
   EXPECT_EQ(db_->GetRun("r1")->reader_cursor["messages"], 120);
-  EXPECT_EQ((*db_->LatestMaterialization("commoncrawl/edges", m.partition_key))->data_version, "v1");
+  EXPECT_EQ((*db_->LatestMaterialization("commoncrawl/edges", m.partition_key))->data_version,
+            "v1");
 
   // An unknown run stores nothing: not the materialization either.
   RunOutput orphan;

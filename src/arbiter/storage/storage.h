@@ -51,9 +51,8 @@ class Storage {
   // Moves the run to `to` if its status is one of `from`, applying `update`.
   // Returns false (and changes nothing) if the run is in another state;
   // kNotFound if there is no such run.
-  virtual Result<bool> TransitionRun(const std::string& run_id,
-                                     const std::vector<RunStatus>& from, RunStatus to,
-                                     const RunUpdate& update) = 0;
+  virtual Result<bool> TransitionRun(const std::string& run_id, const std::vector<RunStatus>& from,
+                                     RunStatus to, const RunUpdate& update) = 0;
   // Runs not yet in a terminal state (for recovery after a restart).
   virtual Result<std::vector<RunRecord>> ActiveRuns() = 0;
 
@@ -76,8 +75,7 @@ class Storage {
       const std::string& asset_key, const std::optional<std::string>& partition_key) = 0;
   // Newest first.
   virtual Result<std::vector<Materialization>> MaterializationHistory(
-      const std::string& asset_key, const std::optional<std::string>& partition_key,
-      int limit) = 0;
+      const std::string& asset_key, const std::optional<std::string>& partition_key, int limit) = 0;
 
   // Distinct partition keys of an asset with at least one materialization
   // (rebuilding partition status after a definition change).

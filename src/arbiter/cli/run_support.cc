@@ -1,0 +1,173 @@
+#include "arbiter/cli/run_support.h"
+
+#include <date/date.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "arbiter/common/duration.h"
+#include "arbiter/runs/process.h"
+#include "arbiter/runs/run_executor.h"
+#include "arbiter/storage/open_storage.h"
+
+extern char** environ;
+
+#ifndef ARBITER_PYTHON_CLIENT_DIR
+#define ARBITER_PYTHON_CLIENT_DIR ""
+#endif
+
+namespace arbiter::cli {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<storage::Storage> OpenProjectStorage(CommandContext& ctx,
+                                                     const definitions::Project& project) {
+  const std::string& url = ctx.flags().storage.empty() ? project.storage_url : ctx.flags().storage;
+  auto s = storage::OpenStorage(url, project.root);
+  if (!s.ok()) {
+    ctx.err() << "error: cannot open storage: " << s.status().message() << "\n";
+    return nullptr;
+  }
+  return std::move(s).value();
+}
+
+namespace {
+
+std::vector<std::string> ProcessEnv(const CommandContext& ctx) {
+  if (!ctx.env().process_env.empty()) return ctx.env().process_env;
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+std::string PythonClientDir(const std::vector<std::string>& env) {
+  for (const std::string& kv : env) {
+    if (kv.rfind("ARBITER_PYTHON_CLIENT=", 0) == 0) return kv.substr(22);
+  }
+  std::string built_in = ARBITER_PYTHON_CLIENT_DIR;
+  std::error_code ec;
+  return !built_in.empty() && fs::exists(built_in, ec) ? built_in : "";
+}
+
+}  // namespace
+
+runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
+                                           const definitions::Project& project) {
+  runs::LocalLauncherOptions o;
+  o.runs_dir = (fs::path(project.root) / ".arbiter" / "runs").string();
+  o.base_env = ProcessEnv(ctx);
+  o.python_client_dir = PythonClientDir(o.base_env);
+  return o;
+}
+
+Result<runs::ProcessId> StartBackgroundExecutor(const CommandContext& ctx,
+                                                const definitions::Project& project,
+                                                const std::vector<std::string>& extra_args) {
+  if (ctx.env().self_exe.empty()) {
+    return FailedPreconditionError("this arbiter cannot start a background executor");
+  }
+  fs::path logs = fs::path(project.root) / ".arbiter" / "logs";
+  std::error_code ec;
+  fs::create_directories(logs, ec);
+  std::string log = (logs / ("executor-" + runs::NewRunId() + ".log")).string();
+  runs::SpawnSpec spec;
+  spec.argv = {ctx.env().self_exe, "-C", project.root};
+  if (!ctx.flags().storage.empty()) {
+    spec.argv.push_back("--storage");
+    spec.argv.push_back(ctx.flags().storage);
+  }
+  spec.argv.push_back("__execute");
+  spec.argv.insert(spec.argv.end(), extra_args.begin(), extra_args.end());
+  spec.cwd = project.root;
+  spec.env = ProcessEnv(ctx);
+  spec.stdout_path = log;
+  spec.stderr_path = log + ".err";
+  return runs::SpawnProcess(spec);
+}
+
+void RecoverOrphanedRuns(CommandContext& ctx, const definitions::Project& project,
+                         storage::Storage& storage) {
+  auto orphans = runs::OrphanedRuns(storage);
+  if (!orphans.ok() || orphans->empty()) return;
+  auto started = StartBackgroundExecutor(ctx, project, {"--recover"});
+  if (started.ok()) {
+    ctx.err() << "note: " << orphans->size()
+              << " run(s) lost their arbiter; a background arbiter (pid " << started->pid
+              << ") follows them to the end\n";
+  } else {
+    ctx.err() << "warning: " << orphans->size()
+              << " run(s) lost their arbiter and cannot be followed: " << started.status().message()
+              << "\n";
+  }
+}
+
+struct InterruptToCancel::Impl {
+  runs::CancelSignal* cancel;
+  sigset_t old_mask;
+  std::atomic<bool> done{false};
+  std::thread waiter;
+};
+
+InterruptToCancel::InterruptToCancel(bool enabled, runs::CancelSignal* cancel) {
+  if (!enabled) return;
+  impl_ = std::make_unique<Impl>();
+  impl_->cancel = cancel;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  // Blocked here before any worker thread starts, so every thread inherits
+  // the mask and only the waiter below receives the signals.
+  pthread_sigmask(SIG_BLOCK, &set, &impl_->old_mask);
+  impl_->waiter = std::thread([impl = impl_.get(), set] {
+    while (!impl->done) {
+      timespec timeout{0, 100 * 1000 * 1000};
+      int sig = sigtimedwait(&set, nullptr, &timeout);
+      if (sig == SIGINT || sig == SIGTERM) {
+        impl->cancel->Request(sig == SIGINT ? "interrupted (Ctrl-C)" : "arbiter received SIGTERM");
+      }
+    }
+  });
+}
+
+InterruptToCancel::~InterruptToCancel() {
+  if (!impl_) return;
+  impl_->done = true;
+  impl_->waiter.join();
+  pthread_sigmask(SIG_SETMASK, &impl_->old_mask, nullptr);
+}
+
+std::string FormatRunDuration(const storage::RunRecord& run, TimePoint now) {
+  if (!run.started_at) return "-";
+  TimePoint end = run.ended_at.value_or(now);
+  return FormatDuration(std::max(std::chrono::seconds(0), end - *run.started_at));
+}
+
+std::string FormatTimestamp(TimePoint t) { return date::format("%F %TZ", t); }
+
+std::string Truncate(std::string_view s, size_t max) {
+  std::string one_line(s.substr(0, s.find('\n')));
+  if (one_line.size() <= max && one_line.size() == s.size()) return one_line;
+  return one_line.substr(0, max > 3 ? max - 3 : max) + "...";
+}
+
+nlohmann::json RunJson(const storage::RunRecord& r) {
+  nlohmann::json j = {
+      {"run_id", r.run_id},
+      {"asset", r.asset_key},
+      {"partition", r.partition_key ? nlohmann::json(*r.partition_key) : nullptr},
+      {"runtime", r.runtime},
+      {"status", std::string(storage::RunStatusName(r.status))},
+      {"created_at", FormatTimestamp(r.created_at)},
+      {"started_at", r.started_at ? nlohmann::json(FormatTimestamp(*r.started_at)) : nullptr},
+      {"ended_at", r.ended_at ? nlohmann::json(FormatTimestamp(*r.ended_at)) : nullptr},
+      {"failure_reason", r.failure_reason},
+      {"stderr_tail", r.stderr_tail},
+      {"tags", r.tags}};
+  return j;
+}
+
+}  // namespace arbiter::cli

@@ -1,0 +1,55 @@
+// What the run commands (materialize, runs, logs, cancel, partitions and the
+// background executor) share: opening the project's storage, the local
+// launcher's settings, following runs whose arbiter died, Ctrl-C handling and
+// formatting of runs for the terminal.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arbiter/cli/command_context.h"
+#include "arbiter/runs/launcher.h"
+#include "arbiter/runs/local_launcher.h"
+#include "arbiter/storage/storage.h"
+
+namespace arbiter::cli {
+
+// The project's storage (--storage, then the project file, then the default);
+// prints the error and returns nullptr when it cannot be opened.
+std::unique_ptr<storage::Storage> OpenProjectStorage(CommandContext& ctx,
+                                                     const definitions::Project& project);
+
+runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
+                                           const definitions::Project& project);
+
+// Starts `arbiter __execute` in the background (its own process group and
+// session, output in .arbiter/logs/); returns its process id.
+Result<runs::ProcessId> StartBackgroundExecutor(const CommandContext& ctx,
+                                                const definitions::Project& project,
+                                                const std::vector<std::string>& extra_args);
+
+// Runs whose arbiter died are handed to a background executor that follows
+// them to the end. Quiet unless something was recovered.
+void RecoverOrphanedRuns(CommandContext& ctx, const definitions::Project& project,
+                         storage::Storage& storage);
+
+// While alive, SIGINT and SIGTERM request `cancel` instead of killing us.
+class InterruptToCancel {
+ public:
+  InterruptToCancel(bool enabled, runs::CancelSignal* cancel);
+  ~InterruptToCancel();
+  InterruptToCancel(const InterruptToCancel&) = delete;
+  InterruptToCancel& operator=(const InterruptToCancel&) = delete;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string FormatRunDuration(const storage::RunRecord& run, TimePoint now);
+std::string FormatTimestamp(TimePoint t);  // 2026-11-24 10:00:01Z
+std::string Truncate(std::string_view s, size_t max);
+nlohmann::json RunJson(const storage::RunRecord& run);
+
+}  // namespace arbiter::cli

@@ -1,0 +1,263 @@
+// `arbiter runs`, `arbiter logs RUN_ID [-f]`, `arbiter cancel RUN_ID`, and the
+// hidden `arbiter __execute` behind --detach and run recovery.
+#include <date/date.h>
+#include <signal.h>
+
+#include <cctype>
+#include <thread>
+
+#include "arbiter/cli/command_context.h"
+#include "arbiter/cli/run_support.h"
+#include "arbiter/cli/text_table.h"
+#include "arbiter/common/strings.h"
+#include "arbiter/runs/partition_status.h"
+#include "arbiter/runs/process.h"
+#include "arbiter/runs/run_executor.h"
+
+namespace arbiter::cli {
+namespace {
+
+using storage::RunStatus;
+
+struct Opened {
+  std::unique_ptr<definitions::LoadResult> loaded;
+  std::unique_ptr<storage::Storage> storage;
+};
+
+std::optional<Opened> OpenAll(CommandContext& ctx, bool recover = true) {
+  Opened o;
+  o.loaded = ctx.LoadOrReport();
+  if (!o.loaded) return std::nullopt;
+  o.storage = OpenProjectStorage(ctx, *o.loaded->project);
+  if (!o.storage) return std::nullopt;
+  if (recover) RecoverOrphanedRuns(ctx, *o.loaded->project, *o.storage);
+  return o;
+}
+
+std::optional<storage::RunRecord> FindRun(CommandContext& ctx, storage::Storage& s,
+                                          const std::string& id) {
+  auto run = s.GetRun(id);
+  if (!run.ok()) {
+    ctx.err() << "error: "
+              << (run.status().code() == StatusCode::kNotFound
+                      ? "no run " + Quote(id) + "\n  hint: 'arbiter runs' lists runs"
+                      : run.status().message())
+              << "\n";
+    return std::nullopt;
+  }
+  return *run;
+}
+
+std::string EventTime(int64_t ms) {
+  auto t = std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(ms));
+  return date::format("%T", t);
+}
+
+void PrintEvent(std::ostream& out, const storage::RunEvent& e) {
+  out << EventTime(e.timestamp_ms) << "  ";
+  if (e.kind == "stdout" || e.kind == "stderr") {
+    out << e.kind << " | " << e.message << "\n";
+    return;
+  }
+  std::string label = e.kind;
+  if (!e.level.empty() && e.level != "info") label += " " + e.level;
+  out << label << ": " << e.message;
+  if (e.kind == "materialization" && e.data.is_object()) {
+    const auto& md = e.data.value("metadata", nlohmann::json::object());
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : md.items()) {
+      const auto& raw = v.is_object() && v.contains("raw_value") ? v["raw_value"] : v;
+      parts.push_back(k + "=" + (raw.is_string() ? raw.get<std::string>() : raw.dump()));
+    }
+    if (!parts.empty()) out << " (" << Join(parts, ", ") << ")";
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+int RunRuns(CommandContext& ctx, const RunsArgs& args) {
+  auto o = OpenAll(ctx);
+  if (!o) return kExitFailure;
+  storage::RunFilter filter;
+  filter.limit = args.limit;
+  if (!args.asset.empty()) filter.asset_key = args.asset;
+  if (!args.status.empty()) {
+    std::string upper = args.status;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto st = storage::ParseRunStatus(upper);
+    if (!st) {
+      ctx.err() << "error: unknown status " << Quote(args.status)
+                << "\n  hint: QUEUED, STARTING, RUNNING, SUCCESS, FAILURE, CANCELING, CANCELED\n";
+      return kExitUsage;
+    }
+    filter.status = st;
+  }
+  auto list = o->storage->ListRuns(filter);
+  if (!list.ok()) {
+    ctx.err() << "error: " << list.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (ctx.flags().json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : *list) j.push_back(RunJson(r));
+    ctx.out() << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (list->empty()) {
+    ctx.out() << "no runs yet; start one with 'arbiter materialize ASSET'\n";
+    return kExitOk;
+  }
+  TextTable table(
+      {"RUN", "ASSET", "PARTITION", "RUNTIME", "STATUS", "CREATED", "DURATION", "REASON"});
+  TimePoint now = ctx.env().clock->Now();
+  for (const auto& r : *list) {
+    table.AddRow({r.run_id, r.asset_key, r.partition_key.value_or("-"), r.runtime,
+                  std::string(storage::RunStatusName(r.status)), FormatTimestamp(r.created_at),
+                  FormatRunDuration(r, now), Truncate(r.failure_reason, 60)});
+  }
+  table.Print(ctx.out());
+  return kExitOk;
+}
+
+int RunLogs(CommandContext& ctx, const LogsArgs& args) {
+  auto o = OpenAll(ctx);
+  if (!o) return kExitFailure;
+  auto run = FindRun(ctx, *o->storage, args.run_id);
+  if (!run) return kExitFailure;
+  int64_t after = 0;
+  nlohmann::json all = nlohmann::json::array();
+  while (true) {
+    // Read the status before the events, so the last page after the end is never missed.
+    auto latest = o->storage->GetRun(args.run_id);
+    bool ended = latest.ok() && storage::IsTerminal(latest->status);
+    while (true) {
+      auto page = o->storage->ReadEvents(args.run_id, after, 1000);
+      if (!page.ok()) {
+        ctx.err() << "error: " << page.status().message() << "\n";
+        return kExitFailure;
+      }
+      for (const auto& e : *page) {
+        after = e.seq;
+        if (ctx.flags().json) {
+          all.push_back({{"seq", e.seq},
+                         {"timestamp_ms", e.timestamp_ms},
+                         {"kind", e.kind},
+                         {"level", e.level},
+                         {"message", e.message},
+                         {"data", e.data}});
+        } else {
+          PrintEvent(ctx.out(), e);
+        }
+      }
+      if (page->size() < 1000) break;
+    }
+    ctx.out() << std::flush;
+    if (!args.follow || ended) {
+      if (ctx.flags().json) {
+        ctx.out() << nlohmann::json{{"run", RunJson(*latest)}, {"events", all}}.dump(2) << "\n";
+      } else if (latest.ok()) {
+        ctx.out() << "run " << latest->run_id << ": " << storage::RunStatusName(latest->status);
+        if (!latest->failure_reason.empty()) ctx.out() << ": " << latest->failure_reason;
+        ctx.out() << "\n";
+      }
+      return kExitOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // follow: poll for more
+  }
+}
+
+int RunCancel(CommandContext& ctx, const CancelArgs& args) {
+  auto o = OpenAll(ctx, /*recover=*/false);
+  if (!o) return kExitFailure;
+  const definitions::Project& p = *o->loaded->project;
+  auto run = FindRun(ctx, *o->storage, args.run_id);
+  if (!run) return kExitFailure;
+  if (storage::IsTerminal(run->status)) {
+    ctx.err() << "error: run " << run->run_id
+              << " already ended: " << storage::RunStatusName(run->status) << "\n";
+    return kExitFailure;
+  }
+  storage::RunUpdate u;
+  u.failure_reason = "canceled by `arbiter cancel` before it started";
+  auto moved =
+      o->storage->TransitionRun(run->run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u);
+  if (moved.ok() && *moved) {
+    if (const auto* asset = p.FindAsset(run->asset_key); asset && run->partition_key) {
+      (void)runs::PartitionStatusKeeper(o->storage.get(), &p)
+          .MarkEnded(*asset, *run->partition_key, RunStatus::kCanceled);
+    }
+    ctx.out() << "run " << run->run_id << ": CANCELED (it had not started)\n";
+    return kExitOk;
+  }
+  moved = o->storage->TransitionRun(run->run_id, {RunStatus::kStarting, RunStatus::kRunning},
+                                    RunStatus::kCanceling, {});
+  if (!moved.ok()) {
+    ctx.err() << "error: " << moved.status().message() << "\n";
+    return kExitFailure;
+  }
+  // The arbiter following the run sees CANCELING and stops the job. If that
+  // arbiter is gone, stop the job here and let a background arbiter finish.
+  auto owner = runs::ProcessId::Parse(run->owner);
+  if (!owner || !runs::IsProcessAlive(*owner)) {
+    if (run->pid && run->process_start_ticks &&
+        runs::IsProcessAlive({*run->pid, *run->process_start_ticks})) {
+      (void)runs::SignalProcessGroup(*run->pid, SIGTERM);
+    }
+    RecoverOrphanedRuns(ctx, p, *o->storage);
+  }
+  ctx.err() << "canceling run " << run->run_id << "...\n";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto latest = o->storage->GetRun(run->run_id);
+    if (latest.ok() && storage::IsTerminal(latest->status)) {
+      ctx.out() << "run " << latest->run_id << ": " << storage::RunStatusName(latest->status);
+      if (!latest->failure_reason.empty()) ctx.out() << " (" << latest->failure_reason << ")";
+      ctx.out() << "\n";
+      return latest->status == RunStatus::kCanceled ? kExitOk : kExitFailure;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // waiting on another process
+  }
+  ctx.out() << "run " << run->run_id << ": CANCELING (still stopping after " << args.wait_seconds
+            << "s; 'arbiter runs' shows when it ends)\n";
+  return kExitOk;
+}
+
+int RunExecute(CommandContext& ctx, const ExecuteArgs& args) {
+  auto o = OpenAll(ctx, /*recover=*/false);
+  if (!o) return kExitFailure;
+  const definitions::Project& p = *o->loaded->project;
+  std::vector<storage::RunRecord> todo;
+  for (const std::string& id : args.run_ids) {
+    auto r = o->storage->GetRun(id);
+    if (r.ok()) todo.push_back(*r);
+  }
+  if (args.recover) {
+    auto orphans = runs::OrphanedRuns(*o->storage);
+    if (orphans.ok()) todo.insert(todo.end(), orphans->begin(), orphans->end());
+  }
+  ctx.out() << "following " << todo.size() << " run(s)\n" << std::flush;
+  runs::LocalLauncher local(o->storage.get(), LocalOptionsFor(ctx, p));
+  runs::RunExecutor executor(
+      o->storage.get(), &p, &ctx.env().env,
+      [&](const definitions::RuntimeConfig& rt) -> runs::Launcher* {
+        return rt.type == definitions::RuntimeType::kLocal ? &local : nullptr;
+      },
+      std::max<int>(args.concurrency, args.recover ? static_cast<int>(todo.size()) : 1));
+  runs::CancelSignal cancel;
+  InterruptToCancel interrupts(ctx.env().handle_signals, &cancel);
+  auto finals = executor.RunToEnd(
+      todo, cancel, [&](const runs::RunProgress&, const storage::RunRecord* finished) {
+        if (finished) {
+          ctx.out() << finished->run_id << " " << storage::RunStatusName(finished->status) << "\n"
+                    << std::flush;
+        }
+      });
+  if (!finals.ok()) {
+    ctx.err() << "error: " << finals.status().message() << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace arbiter::cli
