@@ -124,7 +124,6 @@ def _s3_client(params=None):
     older boto3 releases do not read themselves; path-style addressing likewise."""
     try:
         import boto3  # noqa: F401 (optional: present on EMR)
-        from botocore.config import Config
     except ImportError:
         raise PipesError("S3 pipes channel needs boto3, which is not importable here")
     params = params or {}
@@ -135,8 +134,9 @@ def _s3_client(params=None):
         kwargs["endpoint_url"] = endpoint
     if params.get("arbiter_s3_region"):
         kwargs["region_name"] = params["arbiter_s3_region"]
-    s3_config = {"addressing_style": "path"} if params.get("arbiter_s3_path_style") else {}
-    kwargs["config"] = Config(signature_version="s3v4", s3=s3_config)
+    if params.get("arbiter_s3_path_style"):
+        from botocore.config import Config
+        kwargs["config"] = Config(signature_version="s3v4", s3={"addressing_style": "path"})
     return boto3.client("s3", **kwargs)
 
 
