@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 clang-14 libclang-rt-14-dev
+  python3-boto3 nodejs npm
 )
 
 missing=()
@@ -24,6 +25,13 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Test-only node tools (s3rver, an S3 implementation the S3 and pipes-over-S3 tests run
+# against), pinned in third_party/node/package-lock.json.
+if [[ ! -x third_party/node/node_modules/.bin/s3rver ]]; then
+  echo "setup: installing test tools from npm (third_party/node)"
+  npm ci --prefix third_party/node --no-audit --no-fund
 fi
 
 preset="${1:-ci}"

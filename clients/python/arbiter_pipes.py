@@ -118,12 +118,26 @@ def load_bootstrap(env=None, argv=None):
     return None
 
 
-def _s3_client():
+def _s3_client(params=None):
+    """A boto3 S3 client. The endpoint (an S3-compatible store) comes from the params'
+    "arbiter_s3_endpoint_url" extension or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, which
+    older boto3 releases do not read themselves; path-style addressing likewise."""
     try:
         import boto3  # noqa: F401 (optional: present on EMR)
     except ImportError:
         raise PipesError("S3 pipes channel needs boto3, which is not importable here")
-    return boto3.client("s3")
+    params = params or {}
+    endpoint = (params.get("arbiter_s3_endpoint_url") or os.environ.get("AWS_ENDPOINT_URL_S3")
+                or os.environ.get("AWS_ENDPOINT_URL"))
+    kwargs = {}
+    if endpoint:
+        kwargs["endpoint_url"] = endpoint
+    if params.get("arbiter_s3_region"):
+        kwargs["region_name"] = params["arbiter_s3_region"]
+    if params.get("arbiter_s3_path_style"):
+        from botocore.config import Config
+        kwargs["config"] = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+    return boto3.client("s3", **kwargs)
 
 
 def load_context_data(params):
@@ -136,7 +150,8 @@ def load_context_data(params):
             raise PipesError("context params 'data' must be an object")
         return params["data"]
     if "bucket" in params and "key" in params:
-        body = _s3_client().get_object(Bucket=params["bucket"], Key=params["key"])["Body"].read()
+        body = _s3_client(params).get_object(Bucket=params["bucket"],
+                                             Key=params["key"])["Body"].read()
         return json.loads(body.decode("utf-8"))
     raise PipesError("context params need 'path', 'data' or 'bucket'/'key': %r" % (params,))
 
@@ -264,8 +279,8 @@ class _DirChunkWriter(_ChunkWriter):
 
 
 class _S3ChunkWriter(_ChunkWriter):
-    def __init__(self, bucket, key_prefix, interval, client=None):
-        self._client = client or _s3_client()
+    def __init__(self, bucket, key_prefix, interval, client=None, params=None):
+        self._client = client or _s3_client(params)
         self._bucket = bucket
         self._prefix = key_prefix
         super(_S3ChunkWriter, self).__init__(interval)
@@ -287,7 +302,8 @@ def open_writer(params, chunk_interval=10.0):
     if "buffered_stdio" in params:
         return _BufferedStdioWriter(params["buffered_stdio"])
     if "bucket" in params:
-        return _S3ChunkWriter(params["bucket"], params.get("key_prefix"), chunk_interval)
+        return _S3ChunkWriter(params["bucket"], params.get("key_prefix"), chunk_interval,
+                              params=params)
     raise PipesError("messages params need 'path', 'stdio', 'buffered_stdio' or 'bucket': %r"
                      % (params,))
 

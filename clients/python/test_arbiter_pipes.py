@@ -235,6 +235,19 @@ class ChunkChannelTest(unittest.TestCase):
         self.assertEqual([(b, k) for b, k, _ in puts], [("b", "pfx/1.json")])
         self.assertEqual(len(puts[0][2].decode().split("\n")), 3)
 
+    def test_s3_endpoint_params_reach_boto3(self):
+        calls = []
+        fake = types.ModuleType("boto3")
+        fake.client = lambda name, **kwargs: calls.append((name, kwargs))
+        sys.modules["boto3"] = fake
+        try:
+            ap._s3_client({"bucket": "b", "arbiter_s3_endpoint_url": "http://127.0.0.1:1",
+                           "arbiter_s3_region": "eu-west-1"})
+        finally:
+            del sys.modules["boto3"]
+        self.assertEqual(calls, [("s3", {"endpoint_url": "http://127.0.0.1:1",
+                                         "region_name": "eu-west-1"})])
+
     def test_s3_without_boto3_is_a_clear_error(self):
         sys.modules["boto3"] = None  # makes "import boto3" raise ImportError
         try:

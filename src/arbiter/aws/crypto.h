@@ -1,0 +1,16 @@
+// SHA-256, HMAC-SHA256, MD5 and base64 over OpenSSL: the primitives SigV4 and S3 need.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace arbiter::aws {
+
+std::string Sha256(std::string_view data);  // 32 raw bytes
+std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
+std::string Md5(std::string_view data);  // 16 raw bytes
+std::string HexEncode(std::string_view bytes);  // lowercase
+std::string Base64Encode(std::string_view bytes);
+inline std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+
+}  // namespace arbiter::aws
