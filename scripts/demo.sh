@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# The main job, from a fresh Debian 12 machine: installs what is missing,
-# builds, then validates the Common Crawl example project and lists its assets
-# and the partitions of one of them.
+# README command one, from a fresh Debian 12 machine: installs what is missing,
+# builds, then runs the Common Crawl example on the local runtime — several
+# partitions of each asset (a backfill), then the runs, the materializations
+# and the partition status. Run state stays in examples/commoncrawl/.arbiter/
+# (git-ignored) for you to explore afterwards.
 #   scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh ci
-arbiter=build/ci/src/arbiter/cli/arbiter
+arbiter="$PWD/build/ci/src/arbiter/cli/arbiter"
 example=examples/commoncrawl
-echo
-echo "\$ arbiter check $example"
-"$arbiter" check "$example"
-echo
-echo "\$ arbiter -C $example assets"
-"$arbiter" -C "$example" assets
-echo
-echo "\$ arbiter -C $example partitions commoncrawl/edges --limit 4"
-"$arbiter" -C "$example" partitions commoncrawl/edges --limit 4
+
+step() {
+  echo
+  echo "\$ arbiter $*"
+  "$arbiter" "$@"
+}
+
+step check "$example"
+step -C "$example" assets
+step -C "$example" materialize commoncrawl/nodes \
+  --from 'CC-MAIN-2024-10|seeds-a' --to 'CC-MAIN-2024-18|seeds-b' --concurrency 2
+step -C "$example" materialize commoncrawl/edges \
+  --from 'CC-MAIN-2024-10|seeds-a' --to 'CC-MAIN-2024-18|seeds-b' --concurrency 2
+step -C "$example" materialize commoncrawl/summary -p CC-MAIN-2024-10 -p CC-MAIN-2024-18
+step -C "$example" runs --limit 10
+step -C "$example" materializations commoncrawl/nodes
+step -C "$example" materializations commoncrawl/summary
+step -C "$example" partitions commoncrawl/edges
+last_run=$("$arbiter" -C "$example" --json runs --limit 1 2>/dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["run_id"])')
+step -C "$example" logs "$last_run"

@@ -93,6 +93,17 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   logs_cmd->add_option("RUN_ID", logs.run_id, "Run id (from 'arbiter runs')")->required();
   logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new events until the run ends");
 
+  MaterializationsArgs mats;
+  auto* mats_cmd = app.add_subcommand(
+      "materializations", "The latest materialization of each partition, with its metadata");
+  mats_cmd->add_option("ASSET", mats.asset, "Asset key")->required();
+  mats_cmd->add_option("--partition,-p", mats.partitions, "Only this partition (repeatable)")
+      ->option_text("KEY");
+  mats_cmd->add_option("--limit", mats.limit, "At most N partitions")
+      ->option_text("N")
+      ->check(CLI::PositiveNumber)
+      ->default_str("20");
+
   CancelArgs cancel;
   auto* cancel_cmd =
       app.add_subcommand("cancel", "Cancel a run (also one started from another terminal)");
@@ -143,6 +154,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (*runs_cmd) return RunRuns(ctx, runs_args);
   if (*logs_cmd) return RunLogs(ctx, logs);
   if (*cancel_cmd) return RunCancel(ctx, cancel);
+  if (*mats_cmd) return RunMaterializations(ctx, mats);
   if (*exec_cmd) return RunExecute(ctx, exec);
   err << "error: no command given\nrun 'arbiter --help' for usage\n";
   return kExitUsage;

@@ -89,6 +89,13 @@ struct CancelArgs {
 };
 int RunCancel(CommandContext& ctx, const CancelArgs& args);
 
+struct MaterializationsArgs {
+  std::string asset;
+  std::vector<std::string> partitions;
+  int limit = 20;
+};
+int RunMaterializations(CommandContext& ctx, const MaterializationsArgs& args);
+
 // Hidden: the background executor behind --detach and run recovery.
 struct ExecuteArgs {
   std::vector<std::string> run_ids;

@@ -108,6 +108,12 @@ TEST_F(RunCommandsTest, BackfillThenStatusRunsAndLogs) {
   EXPECT_THAT(o.out, HasSubstr("stdout | part c"));
   EXPECT_THAT(o.out, HasSubstr("run " + id + ": FAILURE: job failed: exit code 1"));
 
+  auto mats = Json({"materializations", "demo/parts"});
+  ASSERT_EQ(mats.size(), 3u);
+  EXPECT_EQ(mats[2]["partition"], "d");
+  EXPECT_EQ(mats[2]["metadata"]["arbiter/recorded_by"]["raw_value"], "run succeeded");
+  EXPECT_THAT(Run({"materializations", "demo/parts", "-p", "c"}).out, HasSubstr("no materializations"));
+
   // --all-missing now means just the failed one.
   o = Run({"materialize", "demo/parts", "--all-missing"});
   EXPECT_THAT(o.err, HasSubstr("1 run(s)"));

@@ -167,6 +167,72 @@ int RunLogs(CommandContext& ctx, const LogsArgs& args) {
   }
 }
 
+int RunMaterializations(CommandContext& ctx, const MaterializationsArgs& args) {
+  auto o = OpenAll(ctx);
+  if (!o) return kExitFailure;
+  const definitions::Project& p = *o->loaded->project;
+  const definitions::AssetDef* asset = p.FindAsset(args.asset);
+  if (!asset) {
+    std::vector<std::string> names;
+    for (const auto& [k, a] : p.assets) names.push_back(k.str());
+    ctx.err() << "error: unknown asset " << Quote(args.asset) << DidYouMean(args.asset, names)
+              << "\n";
+    return kExitFailure;
+  }
+  // Latest materialization of each partition asked for, or of each
+  // materialized partition (from the stored status, not a scan).
+  std::vector<std::optional<std::string>> keys;
+  const definitions::PartitionsDef* def = p.PartitionsOf(*asset);
+  if (!def) {
+    keys.emplace_back(std::nullopt);
+  } else if (!args.partitions.empty()) {
+    keys.assign(args.partitions.begin(), args.partitions.end());
+  } else {
+    auto status = runs::PartitionStatusKeeper(o->storage.get(), &p).Get(*asset);
+    if (!status.ok()) {
+      ctx.err() << "error: " << status.status().message() << "\n";
+      return kExitFailure;
+    }
+    for (const auto& r : status->materialized.ranges()) {
+      for (int64_t i = r.begin; i < r.end && static_cast<int>(keys.size()) < args.limit; ++i) {
+        keys.emplace_back(def->KeyAt(i));
+      }
+    }
+  }
+  nlohmann::json all = nlohmann::json::array();
+  TextTable table({"PARTITION", "WHEN", "RUN", "DATA VERSION", "METADATA"});
+  for (const auto& key : keys) {
+    auto m = o->storage->LatestMaterialization(asset->key.str(), key);
+    if (!m.ok()) {
+      ctx.err() << "error: " << m.status().message() << "\n";
+      return kExitFailure;
+    }
+    if (!m->has_value()) continue;
+    const storage::Materialization& mat = **m;
+    std::vector<std::string> md;
+    for (const auto& [k, v] : mat.metadata.items()) {
+      const auto& raw = v.is_object() && v.contains("raw_value") ? v["raw_value"] : v;
+      md.push_back(k + "=" + (raw.is_string() ? raw.get<std::string>() : raw.dump()));
+    }
+    all.push_back({{"asset", mat.asset_key},
+                   {"partition", key ? nlohmann::json(*key) : nullptr},
+                   {"timestamp", FormatTimestamp(mat.timestamp)},
+                   {"run_id", mat.run_id},
+                   {"data_version", mat.data_version ? nlohmann::json(*mat.data_version) : nullptr},
+                   {"metadata", mat.metadata}});
+    table.AddRow({key.value_or("-"), FormatTimestamp(mat.timestamp), mat.run_id,
+                  mat.data_version.value_or("-"), Truncate(Join(md, " "), 90)});
+  }
+  if (ctx.flags().json) {
+    ctx.out() << all.dump(2) << "\n";
+  } else if (all.empty()) {
+    ctx.out() << "no materializations of " << asset->key.str() << " yet\n";
+  } else {
+    table.Print(ctx.out());
+  }
+  return kExitOk;
+}
+
 int RunCancel(CommandContext& ctx, const CancelArgs& args) {
   auto o = OpenAll(ctx, /*recover=*/false);
   if (!o) return kExitFailure;
