@@ -14,12 +14,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "arbiter/pipes/params.h"
 #include "arbiter/runs/local_launcher.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/runs/run_executor.h"
@@ -34,20 +36,39 @@ namespace fs = std::filesystem;
 namespace pc = arbiter::pipes::client;
 using namespace arbiter;
 
+// The flood job writes protocol lines straight to the messages file (the
+// clients allow one materialization per asset and run; the reader does not).
+int Flood(long logs, long mats) {
+  const char* enc = std::getenv("DAGSTER_PIPES_MESSAGES");
+  if (!enc) return 2;
+  auto params = pipes::DecodeParam(enc);
+  if (!params.ok() || !params->contains("path")) return 3;
+  std::FILE* f = std::fopen((*params)["path"].get<std::string>().c_str(), "a");
+  if (!f) return 4;
+  const char* v = R"("__dagster_pipes_version": "0.1")";
+  std::fprintf(f, "{%s, \"method\": \"opened\", \"params\": {}}\n", v);
+  long every = mats > 0 ? logs / mats : 0;
+  for (long i = 0; i < logs; ++i) {
+    std::fprintf(f,
+                 "{%s, \"method\": \"log\", \"params\": {\"message\": \"processed batch %ld "
+                 "of the crawl segment\", \"level\": \"INFO\"}}\n",
+                 v, i);
+    if (every > 0 && i % every == 0) {
+      std::fprintf(f,
+                   "{%s, \"method\": \"report_asset_materialization\", \"params\": "
+                   "{\"asset_key\": \"bench/job\", \"data_version\": \"v%ld\", \"metadata\": "
+                   "{\"rows\": {\"raw_value\": %ld, \"type\": \"int\"}}}}\n",
+                   v, i, i);
+    }
+  }
+  std::fprintf(f, "{%s, \"method\": \"closed\", \"params\": {}}\n", v);
+  return std::fclose(f) == 0 ? 0 : 5;
+}
+
 int JobMain(int argc, char** argv) {
   std::string kind = argv[2];
-  long logs = argc > 3 ? std::atol(argv[3]) : 0;
-  long mats = argc > 4 ? std::atol(argv[4]) : 0;
-  pc::RunWithPipes(argc, argv, [&](pc::Context& pipes) {
-    if (kind != "flood") return;
-    long every = mats > 0 ? logs / mats : 0;
-    for (long i = 0; i < logs; ++i) {
-      pipes.Info("processed batch " + std::to_string(i) + " of the crawl segment");
-      if (every > 0 && i % every == 0) {
-        pipes.ReportAssetMaterialization({{"rows", static_cast<int64_t>(i)}, {"bytes", 1.5 * i}});
-      }
-    }
-  });
+  if (kind == "flood" && argc > 4) return Flood(std::atol(argv[3]), std::atol(argv[4]));
+  pc::RunWithPipes(argc, argv, [&](pc::Context&) {});
   return 0;
 }
 
@@ -111,7 +132,14 @@ struct Setup {
     double secs = Seconds(std::chrono::steady_clock::now() - start);
     int ok = 0;
     if (finals.ok()) {
-      for (const auto& r : *finals) ok += r.status == storage::RunStatus::kSuccess;
+      for (const auto& r : *finals) {
+        ok += r.status == storage::RunStatus::kSuccess;
+        if (r.status != storage::RunStatus::kSuccess) {
+          std::fprintf(stderr, "run %s: %s\n", r.run_id.c_str(), r.failure_reason.c_str());
+        }
+      }
+    } else {
+      std::fprintf(stderr, "%s\n", finals.status().ToString().c_str());
     }
     if (ok != static_cast<int>(queued.size())) {
       std::fprintf(stderr, "only %d of %zu runs succeeded\n", ok, queued.size());

@@ -28,7 +28,8 @@ void FileTail::Deliver(const LineFn& on_line, size_t line_end_bytes) {
   partial_total_ = 0;
 }
 
-Status FileTail::Poll(const LineFn& on_line, bool at_end) {
+Status FileTail::Poll(const LineFn& on_line, bool at_end, int64_t max_lines) {
+  more_ = false;
   if (fd_ < 0) {
     fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
@@ -37,7 +38,8 @@ Status FileTail::Poll(const LineFn& on_line, bool at_end) {
     }
   }
   char buf[1 << 16];
-  while (true) {
+  int64_t delivered = 0;
+  while (!more_) {
     ssize_t n = pread(fd_, buf, sizeof(buf), read_offset_);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -55,9 +57,15 @@ Status FileTail::Poll(const LineFn& on_line, bool at_end) {
       if (nl == std::string_view::npos) break;
       Deliver(on_line, partial_total_ + 1);
       data.remove_prefix(nl + 1);
+      if (++delivered >= max_lines && !data.empty()) {
+        // Budget spent: the rest of this read is read again next time.
+        more_ = true;
+        read_offset_ = line_start_;
+        break;
+      }
     }
   }
-  if (at_end && partial_total_ > 0) Deliver(on_line, partial_total_);
+  if (at_end && !more_ && partial_total_ > 0) Deliver(on_line, partial_total_);
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,12 @@ class FileTail {
   FileTail(const FileTail&) = delete;
   FileTail& operator=(const FileTail&) = delete;
 
-  // Delivers the complete lines available now; with at_end also a final line
+  // Delivers the complete lines available now, at most `max_lines` of them
+  // (more_available() then says there is more); with at_end also a final line
   // without a newline. A file that does not exist yet is not an error.
-  Status Poll(const LineFn& on_line, bool at_end = false);
+  Status Poll(const LineFn& on_line, bool at_end = false,
+              int64_t max_lines = std::numeric_limits<int64_t>::max());
+  bool more_available() const { return more_; }
 
   // Just past the last delivered line.
   int64_t offset() const { return line_start_; }
@@ -43,6 +47,7 @@ class FileTail {
   std::string partial_;       // bytes of the current line (at most max_line_bytes_)
   size_t partial_total_ = 0;  // full length of the current line so far
   int64_t lines_ = 0;
+  bool more_ = false;
 };
 
 }  // namespace arbiter::runs

@@ -65,3 +65,26 @@ TEST(FileTailTest, LongLinesAreCutAndReportTheirLength) {
 
 }  // namespace
 }  // namespace arbiter::runs
+
+namespace arbiter::runs {
+namespace {
+
+TEST(FileTailTest, ALineBudgetLeavesTheRestForTheNextPoll) {
+  testing::TempDir dir;
+  std::string path = (dir.path() / "f").string();
+  Append(path, "1\n2\n3\n4\n5");
+  std::vector<std::string> got;
+  auto collect = [&](std::string_view l, size_t) { got.emplace_back(l); };
+  FileTail tail(path, 0, 1024);
+  ASSERT_TRUE(tail.Poll(collect, /*at_end=*/true, /*max_lines=*/2).ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"1", "2"}));
+  EXPECT_TRUE(tail.more_available());
+  EXPECT_EQ(tail.offset(), 4);
+  ASSERT_TRUE(tail.Poll(collect, true, 2).ok());
+  ASSERT_TRUE(tail.Poll(collect, true, 2).ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  EXPECT_FALSE(tail.more_available());
+}
+
+}  // namespace
+}  // namespace arbiter::runs

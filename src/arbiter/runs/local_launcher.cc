@@ -316,18 +316,21 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
                           {"opened", processor.received_opened()},
                           {"closed", processor.received_closed()}};
   };
-  auto read_all = [&](bool at_end) -> Status {
+  // Reads at most one batch per file per call, so memory stays bounded by the
+  // batch size however fast the job writes; `more` says a file has more now.
+  const auto budget = static_cast<int64_t>(options_.recorder.batch_events);
+  auto read_all = [&](bool at_end, bool* more) -> Status {
     ARBITER_RETURN_IF_ERROR(out.Poll(
         [&](std::string_view line, size_t total) {
           recorder.AddOutputLine(pipes::StdStream::kStdout, line, total);
         },
-        at_end));
+        at_end, budget));
     ARBITER_RETURN_IF_ERROR(err.Poll(
         [&](std::string_view line, size_t total) {
           recorder.AddOutputLine(pipes::StdStream::kStderr, line, total);
         },
-        at_end));
-    return msgs.Poll(
+        at_end, budget));
+    ARBITER_RETURN_IF_ERROR(msgs.Poll(
         [&](std::string_view line, size_t total) {
           int64_t n = msg_line_base + msgs.lines() + 1;
           if (total > line.size()) {
@@ -336,7 +339,9 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
             processor.ProcessLine("messages", n, line, pipes::LineMode::kStrict);
           }
         },
-        at_end);
+        at_end, budget));
+    *more = out.more_available() || err.more_available() || msgs.more_available();
+    return Status::Ok();
   };
 
   std::optional<Clock::time_point> deadline;
@@ -359,11 +364,19 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
     Status s = SignalProcessGroup(process.pid, SIGTERM);
     if (!s.ok()) recorder.AddStatus("error", s.message());
   };
+  bool more = false;
   while (true) {
-    bool ended = waiter.WaitFor(options_.poll_interval);
-    ARBITER_RETURN_IF_ERROR(read_all(ended));
+    bool ended = waiter.WaitFor(more ? std::chrono::milliseconds(0) : options_.poll_interval);
+    ARBITER_RETURN_IF_ERROR(read_all(ended, &more));
     Clock::time_point now = Clock::now();
-    if (ended) break;
+    if (ended) {
+      // Drain what is left, one batch at a time.
+      while (more) {
+        ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
+        ARBITER_RETURN_IF_ERROR(read_all(true, &more));
+      }
+      break;
+    }
     if (recorder.ShouldFlush() ||
         (recorder.HasPending() && now - last_flush >= options_.flush_interval)) {
       ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));

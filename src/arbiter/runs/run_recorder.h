@@ -22,7 +22,7 @@ struct RecorderOptions {
   size_t max_output_line_bytes = 16 * 1024;  // longer stdout/stderr lines are cut
   int64_t max_output_lines = 100000;         // per run; then one note and no more
   int stderr_tail_lines = 20;                // kept for the run record
-  size_t batch_events = 2000;                // flush when this many are pending
+  size_t batch_events = 5000;                // flush when this many are pending
 };
 
 class RunRecorder final : public pipes::PipesMessageHandler {

@@ -216,8 +216,11 @@ Result<int64_t> SqliteStorage::AppendRunOutput(const std::string& run_id, RunOut
   int64_t last = 0;
   Status s = db_->Transaction([&]() -> Status {
     ARBITER_ASSIGN_OR_RETURN(last, AppendEventsLocked(run_id, &output->events));
-    for (Materialization& m : output->materializations) {
-      ARBITER_RETURN_IF_ERROR(RecordMaterializationLocked(&m));
+    if (!output->materializations.empty()) {
+      ARBITER_ASSIGN_OR_RETURN(Statement q, PrepareMaterializationInsert());
+      for (Materialization& m : output->materializations) {
+        ARBITER_RETURN_IF_ERROR(RecordMaterializationLocked(&m, q));
+      }
     }
     if (output->reader_cursor) {
       ARBITER_ASSIGN_OR_RETURN(Statement q,
@@ -295,23 +298,28 @@ Result<std::vector<RunEvent>> SqliteStorage::ReadEvents(const std::string& run_i
 
 Status SqliteStorage::RecordMaterialization(Materialization* m) {
   std::lock_guard lock(mu_);
-  return RecordMaterializationLocked(m);
+  ARBITER_ASSIGN_OR_RETURN(Statement q, PrepareMaterializationInsert());
+  return RecordMaterializationLocked(m, q);
 }
 
-Status SqliteStorage::RecordMaterializationLocked(Materialization* m) {
-  ARBITER_ASSIGN_OR_RETURN(
-      Statement q, db_->Prepare("INSERT INTO materializations (asset_key, partition_key, run_id, "
-                                "timestamp, data_version, metadata) VALUES (?,?,?,?,?,?)"));
+Result<Statement> SqliteStorage::PrepareMaterializationInsert() {
+  return db_->Prepare(
+      "INSERT INTO materializations (asset_key, partition_key, run_id, timestamp, data_version, "
+      "metadata) VALUES (?,?,?,?,?,?) RETURNING id");
+}
+
+// `q` comes from PrepareMaterializationInsert; one statement serves a whole batch.
+Status SqliteStorage::RecordMaterializationLocked(Materialization* m, Statement& q) {
   q.Bind(1, m->asset_key)
       .BindOpt(2, m->partition_key)
       .Bind(3, m->run_id)
       .Bind(4, Seconds(m->timestamp))
       .BindOpt(5, m->data_version)
       .Bind(6, m->metadata.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  ARBITER_RETURN_IF_ERROR(q.Run());
-  ARBITER_ASSIGN_OR_RETURN(Statement id, db_->Prepare("SELECT last_insert_rowid()"));
-  ARBITER_RETURN_IF_ERROR(id.Step().status());
-  m->id = id.Int(0);
+  ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return InternalError("inserting a materialization returned no id");
+  m->id = q.Int(0);
+  q.Reset();
   return Status::Ok();
 }
 

@@ -58,7 +58,8 @@ class SqliteStorage final : public Storage {
  private:
   explicit SqliteStorage(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Result<int64_t> AppendEventsLocked(const std::string& run_id, std::vector<RunEvent>* events);
-  Status RecordMaterializationLocked(Materialization* m);
+  Result<Statement> PrepareMaterializationInsert();
+  Status RecordMaterializationLocked(Materialization* m, Statement& q);
   Result<PartitionStatus> LoadStatusLocked(const std::string& asset_key);
   Status WriteStatusLocked(const std::string& asset_key, const PartitionStatus& status);
   Status UpdateStatus(const std::string& asset_key, const std::string& fingerprint,
