@@ -12,8 +12,13 @@ PACKAGES=(
   libsqlite3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 clang-14 libclang-rt-14-dev
-  python3-boto3 nodejs npm
+  python3-boto3
 )
+# Node and npm run the test-only S3 server. A machine that already has them (for
+# example Node 20 from NodeSource, whose nodejs package bundles npm and conflicts with
+# Debian's npm) keeps its own; otherwise Debian's are installed.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
