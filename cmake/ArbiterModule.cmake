@@ -33,8 +33,7 @@ function(arbiter_tests)
   add_executable(arbiter_${T_NAME}_tests ${T_SOURCES})
   target_link_libraries(arbiter_${T_NAME}_tests PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
   target_compile_definitions(arbiter_${T_NAME}_tests PRIVATE
-    ARBITER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    ARBITER_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
+    ARBITER_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   arbiter_warnings(arbiter_${T_NAME}_tests)
   gtest_discover_tests(arbiter_${T_NAME}_tests DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS ${T_LABEL})

@@ -1,4 +1,4 @@
-// SigV4 against every vector in ../shared/testdata/sigv4 (aws-c-auth v4: header and query
+// SigV4 against every vector in third_party/sigv4-testsuite (aws-c-auth v4: header and query
 // signing; botocore's suite), the S3 documentation examples and presigned URLs.
 #include "arbiter/aws/sigv4.h"
 
@@ -15,7 +15,8 @@ namespace arbiter::aws {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kSigV4Dir = fs::path(ARBITER_SHARED_DIR) / "testdata" / "sigv4";
+// Vendored (Apache-2.0, unmodified, provenance in its README.md) so a clone anywhere runs them.
+const fs::path kSigV4Dir = fs::path(ARBITER_SOURCE_DIR) / "third_party" / "sigv4-testsuite";
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
