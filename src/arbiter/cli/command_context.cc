@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "arbiter/common/strings.h"
+
 namespace arbiter::cli {
 namespace fs = std::filesystem;
 
@@ -55,6 +57,16 @@ std::unique_ptr<definitions::LoadResult> CommandContext::LoadOrReport() {
          << " in the project (details: arbiter check)\n";
   }
   return result;
+}
+
+const definitions::AssetDef* CommandContext::FindAssetOrReport(const definitions::Project& project,
+                                                               const std::string& key) {
+  if (const definitions::AssetDef* asset = project.FindAsset(key)) return asset;
+  std::vector<std::string> names;
+  for (const auto& [k, a] : project.assets) names.push_back(k.str());
+  err() << "error: unknown asset " << Quote(key) << DidYouMean(key, names)
+        << "\n  hint: 'arbiter assets' lists them\n";
+  return nullptr;
 }
 
 }  // namespace arbiter::cli

@@ -36,6 +36,10 @@ class CommandContext {
   // prints every diagnostic and returns nullptr; warnings are summarised.
   std::unique_ptr<definitions::LoadResult> LoadOrReport();
 
+  // The asset named `key`; otherwise prints "unknown asset" with a did-you-mean
+  // and returns nullptr.
+  const definitions::AssetDef* FindAssetOrReport(const definitions::Project& project,
+                                                 const std::string& key);
   // Prints diagnostics to err() in compiler style with source excerpts.
   void PrintDiagnostics(const definitions::LoadResult& result);
   static nlohmann::json DiagnosticsJson(const Diagnostics& diags);

@@ -165,14 +165,8 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   auto loaded = ctx.LoadOrReport();
   if (!loaded) return kExitFailure;
   const definitions::Project& p = *loaded->project;
-  const AssetDef* asset = p.FindAsset(args.asset);
-  if (!asset) {
-    std::vector<std::string> names;
-    for (const auto& [k, a] : p.assets) names.push_back(k.str());
-    ctx.err() << "error: unknown asset " << Quote(args.asset) << DidYouMean(args.asset, names)
-              << "\n  hint: 'arbiter assets' lists them\n";
-    return kExitFailure;
-  }
+  const AssetDef* asset = ctx.FindAssetOrReport(p, args.asset);
+  if (!asset) return kExitFailure;
   if (args.concurrency < 0) {
     ctx.err() << "error: --concurrency must be at least 1\n";
     return kExitUsage;

@@ -60,14 +60,8 @@ int RunPartitions(CommandContext& ctx, const PartitionsArgs& args) {
   auto loaded = ctx.LoadOrReport();
   if (!loaded) return kExitFailure;
   const definitions::Project& p = *loaded->project;
-  const definitions::AssetDef* asset = p.FindAsset(args.asset);
-  if (!asset) {
-    std::vector<std::string> names;
-    for (const auto& [k, a] : p.assets) names.push_back(k.str());
-    ctx.err() << "error: unknown asset " << Quote(args.asset) << DidYouMean(args.asset, names)
-              << "\n  hint: 'arbiter assets' lists them\n";
-    return kExitFailure;
-  }
+  const definitions::AssetDef* asset = ctx.FindAssetOrReport(p, args.asset);
+  if (!asset) return kExitFailure;
   const PartitionsDef* def = p.PartitionsOf(*asset);
   if (!def) {
     ctx.err() << "error: asset " << Quote(args.asset) << " is not partitioned\n";

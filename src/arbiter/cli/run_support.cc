@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "arbiter/common/duration.h"
+#include "arbiter/common/strings.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/runs/run_executor.h"
 #include "arbiter/storage/open_storage.h"
@@ -168,6 +169,15 @@ nlohmann::json RunJson(const storage::RunRecord& r) {
       {"stderr_tail", r.stderr_tail},
       {"tags", r.tags}};
   return j;
+}
+
+std::string MetadataSummary(const nlohmann::json& metadata, std::string_view sep) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : metadata.items()) {
+    const auto& raw = v.is_object() && v.contains("raw_value") ? v["raw_value"] : v;
+    parts.push_back(k + "=" + (raw.is_string() ? raw.get<std::string>() : raw.dump()));
+  }
+  return Join(parts, sep);
 }
 
 }  // namespace arbiter::cli

@@ -51,5 +51,7 @@ std::string FormatRunDuration(const storage::RunRecord& run, TimePoint now);
 std::string FormatTimestamp(TimePoint t);  // 2026-11-24 10:00:01Z
 std::string Truncate(std::string_view s, size_t max);
 nlohmann::json RunJson(const storage::RunRecord& run);
+// Stored metadata ({"name": {"type", "raw_value"}}) as "name=value" pairs joined by `sep`.
+std::string MetadataSummary(const nlohmann::json& metadata, std::string_view sep);
 
 }  // namespace arbiter::cli

@@ -63,13 +63,8 @@ void PrintEvent(std::ostream& out, const storage::RunEvent& e) {
   if (!e.level.empty() && e.level != "info") label += " " + e.level;
   out << label << ": " << e.message;
   if (e.kind == "materialization" && e.data.is_object()) {
-    const auto& md = e.data.value("metadata", nlohmann::json::object());
-    std::vector<std::string> parts;
-    for (const auto& [k, v] : md.items()) {
-      const auto& raw = v.is_object() && v.contains("raw_value") ? v["raw_value"] : v;
-      parts.push_back(k + "=" + (raw.is_string() ? raw.get<std::string>() : raw.dump()));
-    }
-    if (!parts.empty()) out << " (" << Join(parts, ", ") << ")";
+    std::string md = MetadataSummary(e.data.value("metadata", nlohmann::json::object()), ", ");
+    if (!md.empty()) out << " (" << md << ")";
   }
   out << "\n";
 }
@@ -171,14 +166,8 @@ int RunMaterializations(CommandContext& ctx, const MaterializationsArgs& args) {
   auto o = OpenAll(ctx);
   if (!o) return kExitFailure;
   const definitions::Project& p = *o->loaded->project;
-  const definitions::AssetDef* asset = p.FindAsset(args.asset);
-  if (!asset) {
-    std::vector<std::string> names;
-    for (const auto& [k, a] : p.assets) names.push_back(k.str());
-    ctx.err() << "error: unknown asset " << Quote(args.asset) << DidYouMean(args.asset, names)
-              << "\n";
-    return kExitFailure;
-  }
+  const definitions::AssetDef* asset = ctx.FindAssetOrReport(p, args.asset);
+  if (!asset) return kExitFailure;
   // Latest materialization of each partition asked for, or of each
   // materialized partition (from the stored status, not a scan).
   std::vector<std::optional<std::string>> keys;
@@ -209,11 +198,6 @@ int RunMaterializations(CommandContext& ctx, const MaterializationsArgs& args) {
     }
     if (!m->has_value()) continue;
     const storage::Materialization& mat = **m;
-    std::vector<std::string> md;
-    for (const auto& [k, v] : mat.metadata.items()) {
-      const auto& raw = v.is_object() && v.contains("raw_value") ? v["raw_value"] : v;
-      md.push_back(k + "=" + (raw.is_string() ? raw.get<std::string>() : raw.dump()));
-    }
     all.push_back({{"asset", mat.asset_key},
                    {"partition", key ? nlohmann::json(*key) : nullptr},
                    {"timestamp", FormatTimestamp(mat.timestamp)},
@@ -221,7 +205,8 @@ int RunMaterializations(CommandContext& ctx, const MaterializationsArgs& args) {
                    {"data_version", mat.data_version ? nlohmann::json(*mat.data_version) : nullptr},
                    {"metadata", mat.metadata}});
     table.AddRow({key.value_or("-"), FormatTimestamp(mat.timestamp), mat.run_id,
-                  mat.data_version.value_or("-"), Truncate(Join(md, " "), 90)});
+                  mat.data_version.value_or("-"),
+                  Truncate(MetadataSummary(mat.metadata, " "), 90)});
   }
   if (ctx.flags().json) {
     ctx.out() << all.dump(2) << "\n";

@@ -48,7 +48,6 @@ class LocalLauncher final : public Launcher {
   Result<RunResult> Reattach(const RunRequest& request, const CancelSignal& cancel) override;
 
  private:
-  struct Follow;
   Result<RunResult> FollowToEnd(const RunRequest& request, ProcessId process, bool is_child,
                                 RunRecorder& recorder, const CancelSignal& cancel);
   Result<std::vector<std::string>> BuildEnv(const RunRequest& request, const std::string& dir,

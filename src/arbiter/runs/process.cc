@@ -232,9 +232,16 @@ bool ProcessWaiter::WaitFor(std::chrono::milliseconds timeout) {
       pollfd p{pidfd_, POLLIN, 0};
       int r = poll(&p, 1, static_cast<int>(left.count()));
       if (r > 0) {
-        // Readable means the process ended; reaping a child may race by a hair.
-        for (int i = 0; i < 1000 && !CheckEnded(); ++i) std::this_thread::yield();
-        if (ended_ || !is_child_) return ended_ = true;
+        // Readable: the process has ended. A child is a zombie by now, so a
+        // blocking wait reaps it at once and gives its status.
+        if (is_child_) {
+          int st = 0;
+          if (waitpid(static_cast<pid_t>(id_.pid), &st, 0) == static_cast<pid_t>(id_.pid)) {
+            if (WIFEXITED(st)) status_.exit_code = WEXITSTATUS(st);
+            if (WIFSIGNALED(st)) status_.signal = WTERMSIG(st);
+          }
+        }
+        return ended_ = true;
       }
       if (CheckEnded()) return true;
       if (r < 0 && errno != EINTR) {

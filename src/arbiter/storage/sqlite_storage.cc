@@ -55,6 +55,18 @@ Result<RunRecord> ReadRun(const Statement& q) {
   return r;
 }
 
+// Every row of a query over kRunColumns.
+Result<std::vector<RunRecord>> ReadRuns(Statement& q) {
+  std::vector<RunRecord> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    ARBITER_ASSIGN_OR_RETURN(RunRecord r, ReadRun(q));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Materialization ReadMaterialization(const Statement& q) {
   Materialization m;
   m.id = q.Int(0);
@@ -136,14 +148,7 @@ Result<std::vector<RunRecord>> SqliteStorage::ListRuns(const RunFilter& filter) 
   if (filter.status) q.Bind(2, RunStatusName(*filter.status));
   if (filter.before_run_id) q.Bind(3, *filter.before_run_id);
   q.Bind(4, static_cast<int64_t>(filter.limit));
-  std::vector<RunRecord> out;
-  while (true) {
-    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    ARBITER_ASSIGN_OR_RETURN(RunRecord r, ReadRun(q));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return ReadRuns(q);
 }
 
 Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
@@ -189,14 +194,7 @@ Result<std::vector<RunRecord>> SqliteStorage::ActiveRuns() {
       Statement q, db_->Prepare(std::string("SELECT ") + kRunColumns +
                                 " FROM runs WHERE status NOT IN ('SUCCESS','FAILURE','CANCELED') "
                                 "ORDER BY seq"));
-  std::vector<RunRecord> out;
-  while (true) {
-    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    ARBITER_ASSIGN_OR_RETURN(RunRecord r, ReadRun(q));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return ReadRuns(q);
 }
 
 Result<int64_t> SqliteStorage::AppendEvents(const std::string& run_id,
