@@ -258,12 +258,10 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   if (!backfill.empty()) ctx.err() << ", backfill " << backfill;
   ctx.err() << "\n";
 
-  runs::LocalLauncher local(storage.get(), LocalOptionsFor(ctx, p));
+  Launchers launchers(ctx, p, storage.get());
   runs::RunExecutor executor(
       storage.get(), &p, &ctx.env().env,
-      [&](const RuntimeConfig& rt) -> runs::Launcher* {
-        return rt.type == definitions::RuntimeType::kLocal ? &local : nullptr;
-      },
+      [&](const definitions::RuntimeConfig& rt) { return launchers.For(rt); },
       concurrency);
   runs::CancelSignal cancel;
   Result<std::vector<storage::RunRecord>> finals = std::vector<storage::RunRecord>{};

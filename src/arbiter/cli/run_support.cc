@@ -64,6 +64,27 @@ runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
   return o;
 }
 
+Launchers::Launchers(const CommandContext& ctx, const definitions::Project& project,
+                     storage::Storage* storage)
+    : ctx_(ctx), project_(project), storage_(storage) {}
+
+Launchers::~Launchers() = default;
+
+runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
+  std::lock_guard lock(mu_);
+  std::unique_ptr<runs::Launcher>& slot = made_[runtime.type];
+  if (!slot) {
+    switch (runtime.type) {
+      case definitions::RuntimeType::kLocal:
+        slot = std::make_unique<runs::LocalLauncher>(storage_, LocalOptionsFor(ctx_, project_));
+        break;
+      default:
+        return nullptr;
+    }
+  }
+  return slot.get();
+}
+
 Result<runs::ProcessId> StartBackgroundExecutor(const CommandContext& ctx,
                                                 const definitions::Project& project,
                                                 const std::vector<std::string>& extra_args) {

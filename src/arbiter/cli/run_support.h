@@ -4,7 +4,9 @@
 // formatting of runs for the terminal.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,24 @@ std::unique_ptr<storage::Storage> OpenProjectStorage(CommandContext& ctx,
 
 runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
                                            const definitions::Project& project);
+
+// The launcher for each runtime type, created on first use. The one place
+// that maps a runtime type to its implementation.
+class Launchers {
+ public:
+  Launchers(const CommandContext& ctx, const definitions::Project& project,
+            storage::Storage* storage);
+  ~Launchers();
+  // nullptr when the type is not implemented (the run then fails saying so).
+  runs::Launcher* For(const definitions::RuntimeConfig& runtime);
+
+ private:
+  const CommandContext& ctx_;
+  const definitions::Project& project_;
+  storage::Storage* storage_;
+  std::map<definitions::RuntimeType, std::unique_ptr<runs::Launcher>> made_;
+  std::mutex mu_;
+};
 
 // Starts `arbiter __execute` in the background (its own process group and
 // session, output in .arbiter/logs/); returns its process id.

@@ -288,12 +288,10 @@ int RunExecute(CommandContext& ctx, const ExecuteArgs& args) {
     if (orphans.ok()) todo.insert(todo.end(), orphans->begin(), orphans->end());
   }
   ctx.out() << "following " << todo.size() << " run(s)\n" << std::flush;
-  runs::LocalLauncher local(o->storage.get(), LocalOptionsFor(ctx, p));
+  Launchers launchers(ctx, p, o->storage.get());
   runs::RunExecutor executor(
       o->storage.get(), &p, &ctx.env().env,
-      [&](const definitions::RuntimeConfig& rt) -> runs::Launcher* {
-        return rt.type == definitions::RuntimeType::kLocal ? &local : nullptr;
-      },
+      [&](const definitions::RuntimeConfig& rt) { return launchers.For(rt); },
       std::max<int>(args.concurrency, args.recover ? static_cast<int>(todo.size()) : 1));
   runs::CancelSignal cancel;
   InterruptToCancel interrupts(ctx.env().handle_signals, &cancel);

@@ -5,11 +5,13 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "arbiter/common/status.h"
 #include "arbiter/definitions/project.h"
 #include "arbiter/definitions/secret_ref.h"
+#include "arbiter/runs/usage.h"
 #include "arbiter/storage/storage.h"
 
 namespace arbiter::runs {
@@ -44,11 +46,18 @@ class CancelSignal {
 };
 
 struct RunResult {
+  RunResult() = default;
+  RunResult(storage::RunStatus s, std::string why, bool reported = false)
+      : status(s), reason(std::move(why)), reported_materialization(reported) {}
+
   storage::RunStatus status = storage::RunStatus::kFailure;
   std::string reason;  // empty on success
   // Whether the job reported a materialization itself; if not, a successful
   // run records one (a job without pipes still materializes its asset).
   bool reported_materialization = false;
+  // What the run consumed, when the platform says (remote runtimes); stored
+  // in the run's cost record for the ledger to price.
+  std::optional<ResourceUsage> usage;
 };
 
 class Launcher {

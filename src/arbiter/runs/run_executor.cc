@@ -142,7 +142,20 @@ Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
           after = keeper_.MarkEnded(*asset, *run.partition_key, result->status);
         }
       }
+      if (result.ok() && result->usage && after.ok()) {
+        // Keep what placement stored before the run (its predicted cost).
+        Result<std::optional<storage::CostRecord>> existing = storage_->GetCostRecord(run.run_id);
+        storage::CostRecord c =
+            existing.ok() && existing->has_value() ? **existing : storage::CostRecord{};
+        c.run_id = run.run_id;
+        c.runtime = run.runtime;
+        c.usage = UsageToJson(*result->usage);
+        c.recorded_at =
+            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        after = storage_->PutCostRecord(c);
+      }
       Result<storage::RunRecord> final_record = storage_->GetRun(run.run_id);
+      if (result.ok() && final_record.ok() && on_run_end_) on_run_end_(*final_record, *result);
       std::lock_guard lock(mu);
       if (!after.ok() && first_error.ok()) first_error = after;
       finals[i] = final_record.ok() ? *final_record : run;

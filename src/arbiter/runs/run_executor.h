@@ -29,6 +29,9 @@ class RunExecutor {
   using LauncherFor = std::function<Launcher*(const definitions::RuntimeConfig&)>;
   // Called with the counts after every change; `finished` is set when a run ended.
   using ProgressFn = std::function<void(const RunProgress&, const storage::RunRecord* finished)>;
+  // Called once per run that ended, with its final record and the launcher's
+  // result, after its usage is stored (the cost ledger prices it here).
+  using RunEndFn = std::function<void(const storage::RunRecord& final, const RunResult& result)>;
 
   RunExecutor(storage::Storage* storage, const definitions::Project* project,
               const definitions::Environment* env, LauncherFor launcher_for, int concurrency);
@@ -39,6 +42,8 @@ class RunExecutor {
                                                    const CancelSignal& cancel,
                                                    const ProgressFn& progress);
 
+  void SetOnRunEnd(RunEndFn fn) { on_run_end_ = std::move(fn); }
+
  private:
   Result<RunResult> RunOne(const storage::RunRecord& run, const CancelSignal& cancel);
 
@@ -48,6 +53,7 @@ class RunExecutor {
   LauncherFor launcher_for_;
   int concurrency_;
   PartitionStatusKeeper keeper_;
+  RunEndFn on_run_end_;
 };
 
 // A new run id: 16 random hex digits.

@@ -179,5 +179,58 @@ TEST_F(RunExecutorTest, OrphanedRunsAreThoseWhoseOwnerIsGone) {
   EXPECT_EQ((*finals)[0].failure_reason, "orchestrator stopped before the run started");
 }
 
+// A remote platform stand-in: succeeds at once and reports what it used.
+class UsageReportingLauncher : public Launcher {
+ public:
+  explicit UsageReportingLauncher(storage::Storage* storage) : storage_(storage) {}
+  Result<RunResult> Execute(const RunRequest& request, const CancelSignal&) override {
+    ARBITER_RETURN_IF_ERROR(storage_
+                                ->TransitionRun(request.run.run_id, {RunStatus::kQueued},
+                                                RunStatus::kSuccess, {})
+                                .status());
+    RunResult r{RunStatus::kSuccess, ""};
+    ResourceUsage u;
+    u.runtime_type = "emr";
+    u.nodes.push_back({"core", "r5.xlarge", 2, "ON_DEMAND", 0.5});
+    r.usage = u;
+    return r;
+  }
+  Result<RunResult> Reattach(const RunRequest& request, const CancelSignal& cancel) override {
+    return Execute(request, cancel);
+  }
+
+ private:
+  storage::Storage* storage_;
+};
+
+TEST_F(RunExecutorTest, ReportedUsageIsStoredKeepingThePrediction) {
+  UsageReportingLauncher remote(storage_.get());
+  auto runs = Queue({"a"}, "emr");
+  storage::CostRecord predicted;
+  predicted.run_id = runs[0].run_id;
+  predicted.runtime = "emr";
+  predicted.predicted_usd = 1.25;
+  ASSERT_TRUE(storage_->PutCostRecord(predicted).ok());
+  RunExecutor executor(
+      storage_.get(), &project_, &env_,
+      [&](const definitions::RuntimeConfig&) -> Launcher* { return &remote; }, 1);
+  std::vector<std::string> ended;
+  executor.SetOnRunEnd([&](const storage::RunRecord& final, const RunResult& result) {
+    ended.push_back(final.run_id + ":" + std::string(storage::RunStatusName(final.status)) + ":" +
+                    (result.usage ? result.usage->runtime_type : "none"));
+  });
+  CancelSignal cancel;
+  ASSERT_TRUE(executor.RunToEnd(runs, cancel, nullptr).ok());
+  EXPECT_THAT(ended, ::testing::ElementsAre(runs[0].run_id + ":SUCCESS:emr"));
+  auto cost = storage_->GetCostRecord(runs[0].run_id);
+  ASSERT_TRUE(cost.ok() && cost->has_value());
+  EXPECT_EQ((*cost)->predicted_usd, 1.25);
+  auto usage = UsageFromJson((*cost)->usage);
+  ASSERT_TRUE(usage.ok()) << usage.status().message();
+  ASSERT_EQ(usage->nodes.size(), 1u);
+  EXPECT_EQ(usage->nodes[0].instance_type, "r5.xlarge");
+  EXPECT_EQ(usage->nodes[0].count, 2);
+}
+
 }  // namespace
 }  // namespace arbiter::runs
