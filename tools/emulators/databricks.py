@@ -612,7 +612,8 @@ class Emulator(object):
     def file_info(self, local):
         dbfs_root = os.path.join(self.fs, "dbfs")
         st = os.stat(local)
-        return {"path": "/" + os.path.relpath(local, dbfs_root).replace(os.sep, "/").lstrip("."),
+        rel = os.path.relpath(local, dbfs_root).replace(os.sep, "/")
+        return {"path": "/" if rel == "." else "/" + rel,
                 "is_dir": os.path.isdir(local),
                 "file_size": 0 if os.path.isdir(local) else st.st_size,
                 "modification_time": int(st.st_mtime * 1000)}

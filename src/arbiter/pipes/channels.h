@@ -152,6 +152,8 @@ struct BlobReaderOptions {
   // After the job ended, keep polling this long for late chunks unless `closed` arrived.
   std::chrono::seconds drain_window{10};
   std::chrono::milliseconds drain_pause{1000};
+  // The chunk to read first: 1, or where a reader before a restart stopped.
+  int64_t first_chunk = 1;
 };
 
 // Reads "<prefix>/1.json", "2.json", ... in order; each chunk is message lines joined by '\n'.
