@@ -538,8 +538,17 @@ Result<RunResult> DatabricksLauncher::Follow(const runs::RunRequest& request, Se
     if (stop != Stop::kNone) interval = options_.poll_initial;
     // Jittered, so many runs polled together spread out (rate limits are per workspace).
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    std::this_thread::sleep_for(std::chrono::milliseconds(
-        static_cast<int64_t>(static_cast<double>(interval.count()) * jitter(rng))));
+    const auto wake = SteadyClock::now() + std::chrono::milliseconds(static_cast<int64_t>(
+                                               static_cast<double>(interval.count()) * jitter(rng)));
+    // A cancel cuts the wait short: checked here every cancel_check_interval.
+    while (SteadyClock::now() < wake) {
+      std::this_thread::sleep_for(std::min<SteadyClock::duration>(
+          options_.cancel_check_interval, wake - SteadyClock::now()));
+      if (stop != Stop::kNone) continue;
+      if (cancel.requested()) break;
+      Result<storage::RunRecord> latest = storage_->GetRun(run.run_id);
+      if (latest.ok() && latest->status == RunStatus::kCanceling) break;
+    }
     interval = std::min(options_.poll_max,
                         std::chrono::milliseconds(static_cast<int64_t>(interval.count() * 1.5)));
   }
@@ -547,9 +556,15 @@ Result<RunResult> DatabricksLauncher::Follow(const runs::RunRequest& request, Se
   // Terminal: the rest of the logs and messages, then the outcome.
   if (cluster_id.empty()) cluster_id = state.cluster_id;
   read_logs(true);
-  pipes::JobFinishedSignal finished;
-  finished.Notify();
-  reader.Drain(finished);
+  if (state.execution_ms == 0 && !processor.received_opened()) {
+    // The job never ran (canceled or failed while the cluster started): no late chunks.
+    reader.Poll();
+    processor.Finish();
+  } else {
+    pipes::JobFinishedSignal finished;
+    finished.Notify();
+    reader.Drain(finished);
+  }
 
   RunResult result;
   const std::string& rs = state.result_state;
