@@ -36,6 +36,7 @@ __all__ = [
     "decode_param",
     "escape_asset_key",
     "parse_asset_key",
+    "fuse_path",
 ]
 
 PIPES_PROTOCOL_VERSION = "0.1"
@@ -140,10 +141,26 @@ def _s3_client(params=None):
     return boto3.client("s3", **kwargs)
 
 
+FUSE_ROOT_ENV_VAR = "ARBITER_FUSE_ROOT"
+
+
+def fuse_path(path, env=None):
+    """`path` as this process sees it. On a Databricks cluster /dbfs/... and /Volumes/... are
+    FUSE mounts; where ARBITER_FUSE_ROOT is set (the Databricks emulator), they live under
+    that directory instead: /dbfs/x -> $ARBITER_FUSE_ROOT/dbfs/x."""
+    env = os.environ if env is None else env
+    root = env.get(FUSE_ROOT_ENV_VAR)
+    if root and isinstance(path, str):
+        for mount in ("/dbfs", "/Volumes"):
+            if path == mount or path.startswith(mount + "/"):
+                return root.rstrip("/") + path
+    return path
+
+
 def load_context_data(params):
     """The context object from the context params: a file path, inline data, or S3."""
     if "path" in params:
-        with open(params["path"], "r", encoding="utf-8") as f:
+        with open(fuse_path(params["path"]), "r", encoding="utf-8") as f:
             return json.load(f)
     if "data" in params:
         if not isinstance(params["data"], dict):
@@ -167,7 +184,7 @@ def _write_all(fd, data):
 
 class _FileWriter(object):
     def __init__(self, path):
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(fuse_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def write(self, line):
         _write_all(self._fd, (line + "\n").encode("utf-8"))
@@ -260,6 +277,7 @@ class _DirChunkWriter(_ChunkWriter):
     """Chunks as files in a directory: local disk, /dbfs/... or /Volumes/... mounts."""
 
     def __init__(self, path, interval):
+        path = fuse_path(path)
         if path.startswith("/dbfs/") or path.startswith("/Volumes/") or os.path.isdir(path):
             self._dir = path
         elif os.path.isdir("/dbfs") and not path.startswith("/dbfs"):

@@ -216,6 +216,31 @@ class ChunkChannelTest(unittest.TestCase):
         finally:
             shutil.rmtree(d)
 
+    def test_dbfs_and_volumes_paths_map_under_the_fuse_root(self):
+        d = tempfile.mkdtemp()
+        old = os.environ.get(ap.FUSE_ROOT_ENV_VAR)
+        os.environ[ap.FUSE_ROOT_ENV_VAR] = d
+        try:
+            self.assertEqual(ap.fuse_path("/dbfs/a/b"), d + "/dbfs/a/b")
+            self.assertEqual(ap.fuse_path("/Volumes/c/s/v/x"), d + "/Volumes/c/s/v/x")
+            self.assertEqual(ap.fuse_path("/dbfsx/a"), "/dbfsx/a")  # not the mount
+            self.assertEqual(ap.fuse_path("/tmp/a"), "/tmp/a")
+            os.makedirs(os.path.join(d, "dbfs", "ctx"))
+            with open(os.path.join(d, "dbfs", "ctx", "context.json"), "w") as f:
+                json.dump(CONTEXT, f)
+            env = {ap.CONTEXT_ENV_VAR: ap.encode_param({"path": "/dbfs/ctx/context.json"}),
+                   ap.MESSAGES_ENV_VAR: ap.encode_param(
+                       {"path": "/dbfs/run/msgs", "arbiter_blob_chunks": True})}
+            with ap.open_pipes(env=env, argv=[], chunk_interval=3600) as pipes:
+                self.assertEqual(pipes.partition_key, "2024-01-01")
+            self.assertEqual(os.listdir(os.path.join(d, "dbfs", "run", "msgs")), ["1.json"])
+        finally:
+            if old is None:
+                del os.environ[ap.FUSE_ROOT_ENV_VAR]
+            else:
+                os.environ[ap.FUSE_ROOT_ENV_VAR] = old
+            shutil.rmtree(d)
+
     def test_s3_chunks_with_boto3(self):
         puts = []
 

@@ -108,7 +108,7 @@ const RuntimeConfig* ChooseRuntime(CommandContext& ctx, const definitions::Proje
   auto not_implemented = [&](const RuntimeConfig& rt) {
     ctx.err() << "error: runtime " << Quote(rt.name) << " (type "
               << definitions::RuntimeTypeName(rt.type)
-              << ") is not implemented yet; only local runtimes can run today\n";
+              << ") is not implemented yet; local and databricks runtimes can run today\n";
     return nullptr;
   };
   std::string chosen = requested;
@@ -128,7 +128,10 @@ const RuntimeConfig* ChooseRuntime(CommandContext& ctx, const definitions::Proje
                 << " (allowed: " << Join(asset.runtimes, ", ") << ")\n";
       return nullptr;
     }
-    if (it->second.type != definitions::RuntimeType::kLocal) return not_implemented(it->second);
+    if (it->second.type != definitions::RuntimeType::kLocal &&
+        it->second.type != definitions::RuntimeType::kDatabricks) {
+      return not_implemented(it->second);
+    }
     return &it->second;
   }
   // Placement by cost needs the cost engine; until then the first allowed

@@ -10,6 +10,7 @@
 
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
+#include "arbiter/databricks/databricks_launcher.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/runs/run_executor.h"
 #include "arbiter/storage/open_storage.h"
@@ -78,6 +79,12 @@ runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
       case definitions::RuntimeType::kLocal:
         slot = std::make_unique<runs::LocalLauncher>(storage_, LocalOptionsFor(ctx_, project_));
         break;
+      case definitions::RuntimeType::kDatabricks: {
+        databricks::DatabricksLauncherOptions o;
+        o.python_client_dir = LocalOptionsFor(ctx_, project_).python_client_dir;
+        slot = std::make_unique<databricks::DatabricksLauncher>(storage_, std::move(o));
+        break;
+      }
       default:
         return nullptr;
     }
