@@ -146,7 +146,7 @@ TEST_F(RunCommandsTest, BadRequestsGetOneClearLineAndExitOne) {
       {{"materialize", "demo/parts", "-p", "a", "--runtime", "emr"},
        "runtime 'emr' (type emr) is not implemented yet"},
       {{"materialize", "demo/parts", "-p", "a", "--runtime", "gpu"}, "unknown runtime 'gpu'"},
-      {{"materialize", "demo/remote"}, "only local runtimes are implemented yet"},
+      {{"materialize", "demo/remote"}, "(type emr) is not implemented yet"},
       {{"logs", "nope"}, "no run 'nope'"},
       {{"cancel", "nope"}, "no run 'nope'"},
   };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "arbiter/common/duration.h"
 #include "arbiter/cost/nnls.h"
 
 namespace arbiter::cost {
@@ -19,10 +20,7 @@ std::vector<double> Features(double s_gb, double cores) {
 }
 
 std::string Seconds(double s) {
-  std::ostringstream o;
-  o.precision(3);
-  o << s << " s";
-  return o.str();
+  return FormatDuration(std::chrono::seconds(static_cast<int64_t>(std::llround(s))));
 }
 
 }  // namespace
@@ -198,7 +196,7 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
     out.inputs["expected_duration_s"] = *q.hint_s;
     out.inputs["hint_factor"] = q.hint_factor;
     out.explain = "expected_duration " + Seconds(*q.hint_s) +
-                  (q.hint_factor != 1 ? " × " + std::to_string(q.hint_factor).substr(0, 4) : "") +
+                  (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
                   " (no runs yet)";
     return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma);
   }
