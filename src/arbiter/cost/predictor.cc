@@ -150,36 +150,42 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
       return finish(*p50, Sigma(*own));
     }
   }
-  // 2. Another runtime's model for this asset × a learned speed ratio.
+  // 2. Another runtime's runs of this asset × the speed ratio between the two
+  //    runtimes learned from assets run on both (prior ratio 1 until then).
   auto asset_it = pairs_.find(q.asset);
-  if (asset_it != pairs_.end()) {
+  if (asset_it != pairs_.end() && (!own || own->runs < options_.min_runs)) {
     const Pair* best = nullptr;
     std::string best_rt;
-    std::pair<double, int> best_ratio;
     for (const auto& [rt, p] : asset_it->second) {
-      if (rt == q.runtime || p.runs < options_.min_runs) continue;
-      auto ratio = SpeedRatio(q.runtime, rt);
-      if (!ratio) continue;
-      if (!best || p.runs > best->runs) best = &p, best_rt = rt, best_ratio = *ratio;
+      if (rt == q.runtime || (own && own->runs >= p.runs)) continue;
+      if (!best || p.runs > best->runs) best = &p, best_rt = rt;
     }
     if (best) {
       double s_gb = bytes ? *bytes / kGb : best->mean_s;
-      if (auto base = ModelP50(*best, s_gb, best->cores)) {
+      std::optional<double> base = best->runs >= options_.min_runs
+                                       ? ModelP50(*best, s_gb, best->cores)
+                                       : std::optional<double>(std::exp(best->mean_log_d));
+      auto learned = SpeedRatio(q.runtime, best_rt);
+      std::pair<double, int> ratio = learned.value_or(std::make_pair(1.0, 0));
+      if (base) {
         out.basis = "speed_ratio";
         out.observations = best->runs;
         out.inputs["borrowed_from"] = best_rt;
-        out.inputs["speed_ratio"] = best_ratio.first;
-        out.inputs["ratio_assets"] = best_ratio.second;
+        out.inputs["speed_ratio"] = ratio.first;
+        out.inputs["ratio_assets"] = ratio.second;
         std::ostringstream e;
         e.precision(3);
-        e << best_rt << " model (" << best->runs << " runs) × speed ratio " << best_ratio.first
-          << " learned from " << best_ratio.second << " asset(s) run on both";
+        e << best_rt << " (" << best->runs << " runs) × speed ratio " << ratio.first;
+        if (ratio.second > 0) {
+          e << " learned from " << ratio.second << " asset(s) run on both";
+        } else {
+          e << " (prior: no asset ran on both yet)";
+        }
         out.explain = e.str();
         // Less certain than either part alone.
-        double sigma = std::sqrt(Sigma(*best) * Sigma(*best) +
-                                 options_.prior_log_sigma * options_.prior_log_sigma /
-                                     (1.0 + best_ratio.second));
-        return finish(*base * best_ratio.first, sigma);
+        double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
+        double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
+        return finish(*base * ratio.first, sigma);
       }
     }
   }
