@@ -190,10 +190,11 @@ TEST(ExampleProjectTest, MaterializesTheCommonCrawlChain) {
     int code = RunCli(args, out, err, env);
     return Output{code, out.str(), err.str()};
   };
-  Output o = run({"materialize", "commoncrawl/nodes", "-p", "CC-MAIN-2024-10|seeds-a", "-p",
-                  "CC-MAIN-2024-10|seeds-b"});
+  // Placement would send the cluster-sized assets to a cloud runtime.
+  Output o = run({"materialize", "commoncrawl/nodes", "--runtime", "local", "-p",
+                  "CC-MAIN-2024-10|seeds-a", "-p", "CC-MAIN-2024-10|seeds-b"});
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
-  o = run({"materialize", "commoncrawl/edges", "--from", "CC-MAIN-2024-10|seeds-a", "--to",
+  o = run({"materialize", "commoncrawl/edges", "--runtime", "local", "--from", "CC-MAIN-2024-10|seeds-a", "--to",
            "CC-MAIN-2024-10|seeds-b"});
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
   o = run({"materialize", "commoncrawl/summary", "-p", "CC-MAIN-2024-10"});
