@@ -19,12 +19,14 @@ step() {
 
 step check "$example"
 step -C "$example" assets
-step -C "$example" materialize commoncrawl/nodes \
+step -C "$example" plan commoncrawl/nodes
+step -C "$example" materialize commoncrawl/nodes --runtime local \
   --from 'CC-MAIN-2024-10|seeds-a' --to 'CC-MAIN-2024-18|seeds-b' --concurrency 2
-step -C "$example" materialize commoncrawl/edges \
+step -C "$example" materialize commoncrawl/edges --runtime local \
   --from 'CC-MAIN-2024-10|seeds-a' --to 'CC-MAIN-2024-18|seeds-b' --concurrency 2
 step -C "$example" materialize commoncrawl/summary -p CC-MAIN-2024-10 -p CC-MAIN-2024-18
 step -C "$example" runs --limit 10
+step -C "$example" cost --by runtime
 step -C "$example" materializations commoncrawl/nodes
 step -C "$example" materializations commoncrawl/summary
 step -C "$example" partitions commoncrawl/edges

@@ -1,5 +1,10 @@
 // `arbiter check [DIR]`: load and validate the project, report every problem.
+#include <sstream>
+
 #include "arbiter/cli/command_context.h"
+#include "arbiter/cli/cost_support.h"
+#include "arbiter/common/strings.h"
+#include "arbiter/cost/overrides_check.h"
 
 namespace arbiter::cli {
 
@@ -17,6 +22,17 @@ int RunCheck(CommandContext& ctx, const CheckArgs& args) {
   options.now = ctx.env().clock->Now();
   options.env = ctx.env().env;
   definitions::LoadResult result = definitions::LoadProject(dir, options);
+  if (result.project) {
+    // Pricing overrides against the catalog placement will use.
+    std::ostringstream quiet;
+    CommandContext probe(ctx.flags(), quiet, quiet, ctx.env());
+    if (auto catalog = LoadCatalogOrReport(probe, result.project.get())) {
+      cost::CheckPricing(*catalog, *result.project, &result.diagnostics);
+      result.diagnostics.SortByLocation();
+    } else {
+      ctx.err() << "note: pricing overrides not checked: " << Trim(quiet.str()) << "\n";
+    }
+  }
   const Diagnostics& d = result.diagnostics;
   const bool ok = !d.has_errors();
   if (ctx.flags().json) {

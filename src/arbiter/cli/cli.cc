@@ -28,6 +28,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.add_option("--storage", flags.storage,
                  "Storage URL (sqlite:PATH); overrides the project file's `storage`")
       ->option_text("URL");
+  app.add_option("--catalog", flags.catalog,
+                 "Price catalog (JSON); default: $ARBITER_CATALOG, <project>/price-catalog.json, "
+                 "then the one shipped with arbiter")
+      ->option_text("FILE");
   app.set_version_flag("--version", "arbiter " ARBITER_VERSION);
 
   CheckArgs check;
@@ -63,8 +67,16 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   mat_cmd->add_option("--to", mat.to, "Last partition of a range (inclusive)")->option_text("KEY");
   mat_cmd->add_flag("--all-missing", mat.all_missing,
                     "Every partition not materialized yet (within --from/--to if given)");
-  mat_cmd->add_option("--runtime", mat.runtime, "Runtime to use (default: the asset's placement)")
-      ->option_text("NAME");
+  mat_cmd
+      ->add_option("--runtime", mat.runtime,
+                   "Runtime to use; 'auto' (the default) lets the asset's placement choose")
+      ->option_text("NAME|auto");
+  mat_cmd
+      ->add_option("--explore", mat.explore,
+                   "Let placement try runtimes whose model is young, spending at most this "
+                   "fraction of total spend (default 0: off)")
+      ->option_text("F")
+      ->check(CLI::Range(0.0, 0.99));
   mat_cmd
       ->add_option("--concurrency,-j", mat.concurrency,
                    "Runs at once (default: the runtime's max_concurrency, else 1)")
@@ -120,6 +132,50 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   exec_cmd->add_flag("--recover", exec.recover);
   exec_cmd->add_option("--concurrency", exec.concurrency);
 
+  PlanArgs plan;
+  auto* plan_cmd = app.add_subcommand(
+      "plan", "Show where a run would go: every candidate runtime, its predicted time and cost");
+  plan_cmd->add_option("ASSET", plan.asset, "Asset key (default: every asset)");
+  plan_cmd->add_option("--partition,-p", plan.partition, "Plan this partition (its input size)")
+      ->option_text("KEY");
+  plan_cmd
+      ->add_option("--policy", plan.policy,
+                   "Override the asset's placement: cheapest, fastest, fixed:RUNTIME, "
+                   "cheapest_within:DURATION")
+      ->option_text("P");
+  plan_cmd->add_option("--exclude", plan.exclude, "Never use this runtime (repeatable)")
+      ->option_text("RUNTIME");
+  plan_cmd->add_flag("--require-photon", plan.require_photon, "Only Databricks with Photon");
+  plan_cmd->add_option("--max-nodes", plan.max_nodes, "Largest cluster allowed (all nodes)")
+      ->option_text("N")
+      ->check(CLI::PositiveNumber);
+  plan_cmd->add_option("--explore", plan.explore, "Exploration budget, as for materialize")
+      ->option_text("F")
+      ->check(CLI::Range(0.0, 0.99));
+  plan_cmd->footer("Prices: the catalog (--catalog) with the project's pricing overrides.\n"
+                   "Predictions: learned from this project's runs; docs/cost.md explains both.");
+
+  CostArgs cost_args;
+  auto* cost_cmd = app.add_subcommand(
+      "cost", "Spend from the cost ledger, and the savings against one runtime for everything");
+  cost_cmd->add_option("--by", cost_args.by, "Group by asset, runtime, day or partition")
+      ->option_text("KEY")
+      ->default_str("asset");
+  cost_cmd->add_option("--since", cost_args.since, "Only runs created since a date or duration ago")
+      ->option_text("DATE|DURATION");
+
+  SimulateArgs sim;
+  auto* sim_cmd = app.add_subcommand(
+      "simulate", "Replay a trace of runs and compare a placement policy with the oracle");
+  sim_cmd->add_option("--trace", sim.trace, "JSON Lines trace (format: docs/cost.md)")
+      ->option_text("FILE")
+      ->required();
+  sim_cmd->add_option("--policy", sim.policy, "cheapest, fastest, fixed:RUNTIME, cheapest_within:D")
+      ->option_text("P")
+      ->default_str("cheapest");
+  sim_cmd->add_option("--explore", sim.explore, "Exploration budget (fraction of spend)")
+      ->option_text("F");
+
   InitArgs init;
   auto* init_cmd = app.add_subcommand("init", "Create a new project with a working example");
   init_cmd->add_option("DIR", init.dir, "Directory to create the project in")->required();
@@ -156,6 +212,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (*cancel_cmd) return RunCancel(ctx, cancel);
   if (*mats_cmd) return RunMaterializations(ctx, mats);
   if (*exec_cmd) return RunExecute(ctx, exec);
+  if (*plan_cmd) return RunPlan(ctx, plan);
+  if (*cost_cmd) return RunCost(ctx, cost_args);
+  if (*sim_cmd) return RunSimulate(ctx, sim);
   err << "error: no command given\nrun 'arbiter --help' for usage\n";
   return kExitUsage;
 }

@@ -17,6 +17,7 @@ struct GlobalFlags {
   std::string directory;  // -C DIR
   bool json = false;      // --json
   std::string storage;    // --storage URL (overrides the project file)
+  std::string catalog;    // --catalog FILE (the price catalog)
 };
 
 class CommandContext {
@@ -68,8 +69,9 @@ struct MaterializeArgs {
   std::vector<std::string> partitions;
   std::string from, to;
   bool all_missing = false;
-  std::string runtime;
+  std::string runtime;  // empty or "auto": the asset's placement
   int concurrency = 0;  // 0: the runtime's max_concurrency, else 1
+  double explore = 0;   // exploration budget (fraction of spend), 0 = off
   bool detach = false;
 };
 int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args);
@@ -107,6 +109,30 @@ struct ExecuteArgs {
   int concurrency = 1;
 };
 int RunExecute(CommandContext& ctx, const ExecuteArgs& args);
+
+struct PlanArgs {
+  std::string asset;  // empty: every asset
+  std::string partition;
+  std::string policy;  // empty: the asset's placement
+  std::vector<std::string> exclude;
+  bool require_photon = false;
+  int max_nodes = 0;
+  double explore = 0;
+};
+int RunPlan(CommandContext& ctx, const PlanArgs& args);
+
+struct CostArgs {
+  std::string by = "asset";
+  std::string since;
+};
+int RunCost(CommandContext& ctx, const CostArgs& args);
+
+struct SimulateArgs {
+  std::string trace;
+  std::string policy = "cheapest";
+  double explore = 0;
+};
+int RunSimulate(CommandContext& ctx, const SimulateArgs& args);
 
 struct InitArgs {
   std::string dir;

@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "arbiter/cli/command_context.h"
+#include "arbiter/cli/cost_support.h"
 #include "arbiter/cli/run_support.h"
+#include "arbiter/cost/ledger.h"
 #include "arbiter/cli/text_table.h"
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
@@ -97,56 +99,24 @@ std::optional<std::vector<std::string>> SelectPartitions(CommandContext& ctx,
   return keys;
 }
 
-// The runtime to use, or nullptr after printing why none can be.
-const RuntimeConfig* ChooseRuntime(CommandContext& ctx, const definitions::Project& p,
-                                   const AssetDef& asset, const std::string& requested) {
-  const std::string name = asset.key.str();
-  auto allowed = [&](const std::string& rt) {
-    return asset.runtimes.empty() ||
-           std::find(asset.runtimes.begin(), asset.runtimes.end(), rt) != asset.runtimes.end();
-  };
-  auto not_implemented = [&](const RuntimeConfig& rt) {
-    ctx.err() << "error: runtime " << Quote(rt.name) << " (type "
-              << definitions::RuntimeTypeName(rt.type)
-              << ") is not implemented yet; local and databricks runtimes can run today\n";
+// Checks an explicitly requested runtime; prints why it cannot be used.
+const RuntimeConfig* CheckRequestedRuntime(CommandContext& ctx, const definitions::Project& p,
+                                           const AssetDef& asset, const std::string& requested) {
+  auto it = p.runtimes.find(requested);
+  if (it == p.runtimes.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, rt] : p.runtimes) names.push_back(n);
+    ctx.err() << "error: unknown runtime " << Quote(requested) << DidYouMean(requested, names)
+              << "\n";
     return nullptr;
-  };
-  std::string chosen = requested;
-  if (chosen.empty() && asset.placement.kind == definitions::PlacementPolicy::Kind::kFixed) {
-    chosen = asset.placement.runtime;
   }
-  if (!chosen.empty()) {
-    auto it = p.runtimes.find(chosen);
-    if (it == p.runtimes.end()) {
-      std::vector<std::string> names;
-      for (const auto& [n, rt] : p.runtimes) names.push_back(n);
-      ctx.err() << "error: unknown runtime " << Quote(chosen) << DidYouMean(chosen, names) << "\n";
-      return nullptr;
-    }
-    if (!allowed(chosen)) {
-      ctx.err() << "error: asset " << Quote(name) << " may not run on runtime " << Quote(chosen)
-                << " (allowed: " << Join(asset.runtimes, ", ") << ")\n";
-      return nullptr;
-    }
-    if (it->second.type != definitions::RuntimeType::kLocal &&
-        it->second.type != definitions::RuntimeType::kDatabricks) {
-      return not_implemented(it->second);
-    }
-    return &it->second;
+  if (!asset.runtimes.empty() &&
+      std::find(asset.runtimes.begin(), asset.runtimes.end(), requested) == asset.runtimes.end()) {
+    ctx.err() << "error: asset " << Quote(asset.key.str()) << " may not run on runtime "
+              << Quote(requested) << " (allowed: " << Join(asset.runtimes, ", ") << ")\n";
+    return nullptr;
   }
-  // Placement by cost needs the cost engine; until then the first allowed
-  // local runtime runs, and we say so.
-  for (const auto& [n, rt] : p.runtimes) {
-    if (rt.type == definitions::RuntimeType::kLocal && allowed(n)) {
-      ctx.err() << "note: placement " << Quote(asset.placement.ToString())
-                << " needs the cost engine, which is not built yet; running on local runtime "
-                << Quote(n) << "\n";
-      return &rt;
-    }
-  }
-  ctx.err() << "error: asset " << Quote(name) << " may run only on " << Join(asset.runtimes, ", ")
-            << ", and only local runtimes are implemented yet\n";
-  return nullptr;
+  return &it->second;
 }
 
 std::string ProgressLine(const runs::RunProgress& p) {
@@ -174,8 +144,8 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     ctx.err() << "error: --concurrency must be at least 1\n";
     return kExitUsage;
   }
-  const RuntimeConfig* runtime = ChooseRuntime(ctx, p, *asset, args.runtime);
-  if (!runtime) return kExitFailure;
+  const bool automatic = args.runtime.empty() || args.runtime == "auto";
+  if (!automatic && !CheckRequestedRuntime(ctx, p, *asset, args.runtime)) return kExitFailure;
   auto storage = OpenProjectStorage(ctx, p);
   if (!storage) return kExitFailure;
   RecoverOrphanedRuns(ctx, p, *storage);
@@ -189,6 +159,65 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     return kExitOk;
   }
 
+  // Place every run: the asset's policy, or the runtime asked for (then the
+  // candidates are still evaluated, so the run records its predicted cost).
+  std::unique_ptr<cost::Engine> engine = OpenCostEngine(ctx, p, storage.get());
+  if (!engine) {
+    if (automatic) return kExitFailure;
+    ctx.err() << "warning: without a price catalog, the cost of these runs is not recorded\n";
+  }
+  Launchers launchers(ctx, p, storage.get());
+  definitions::PlacementPolicy policy = asset->placement;
+  if (!automatic) {
+    policy.kind = definitions::PlacementPolicy::Kind::kFixed;
+    policy.runtime = args.runtime;
+  }
+  std::vector<cost::Placement> placements;
+  std::vector<const RuntimeConfig*> chosen;
+  cost::ExplorationBudget budget = engine ? engine->Budget(args.explore) : cost::ExplorationBudget{};
+  for (size_t i = 0; i < (def ? keys->size() : 1); ++i) {
+    const RuntimeConfig* rt = nullptr;
+    if (engine) {
+      std::optional<double> input_bytes;
+      if (def) {
+        if (auto m = storage->LatestMaterialization(asset->key.str(), (*keys)[i]); m.ok() && *m) {
+          input_bytes = cost::InputBytesOf((*m)->metadata);
+        }
+      }
+      cost::Placement pl = engine->placer().Place(*asset, policy, input_bytes, {}, budget);
+      if (pl.chosen.empty()) {
+        ctx.err() << "error: cannot place " << asset->key.str() << ": " << pl.reason << "\n"
+                  << "  hint: 'arbiter plan " << asset->key.str() << "' shows every candidate\n";
+        return kExitFailure;
+      }
+      if (pl.explored) {
+        if (const cost::Candidate* c = pl.Chosen(); c && c->expected_usd) {
+          budget.explored_usd += *c->expected_usd;
+          budget.spent_usd += *c->expected_usd;
+        }
+      }
+      rt = &p.runtimes.at(pl.chosen);
+      placements.push_back(std::move(pl));
+    } else {
+      rt = &p.runtimes.at(args.runtime);
+    }
+    if (!launchers.For(*rt)) {
+      ctx.err() << "error: runtime " << Quote(rt->name) << " (type "
+                << definitions::RuntimeTypeName(rt->type)
+                << ") has no launcher in this build";
+      if (automatic) ctx.err() << " (placement " << Quote(policy.ToString()) << " chose it: " << placements.back().reason << ")";
+      ctx.err() << "\n  hint: --runtime NAME picks a runtime yourself\n";
+      return kExitFailure;
+    }
+    chosen.push_back(rt);
+  }
+  const RuntimeConfig* runtime = chosen.front();
+  bool one_runtime = std::all_of(chosen.begin(), chosen.end(),
+                                 [&](const RuntimeConfig* r) { return r == runtime; });
+  if (automatic && !placements.empty() && !ctx.flags().json) {
+    ctx.err() << "placement " << policy.ToString() << ": " << placements.front().reason << "\n";
+  }
+
   // Queue one run per partition, owned by this process.
   const std::string owner = runs::CurrentProcess().ToString();
   std::vector<storage::RunRecord> queued;
@@ -199,12 +228,14 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     targets.emplace_back(std::nullopt);
   }
   const std::string backfill = targets.size() > 1 ? runs::NewRunId() : "";
-  for (const auto& key : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const auto& key = targets[i];
     storage::RunRecord r;
     r.run_id = runs::NewRunId();
     r.asset_key = asset->key.str();
     r.partition_key = key;
-    r.runtime = runtime->name;
+    r.runtime = chosen[i]->name;
+    if (!placements.empty() && placements[i].explored) r.tags[cost::kPlacementTag] = cost::kExploreTagValue;
     r.created_at = ctx.env().clock->Now();
     r.owner = owner;
     if (!backfill.empty()) r.tags["backfill"] = backfill;
@@ -212,6 +243,10 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     if (!s.ok()) {
       ctx.err() << "error: cannot queue a run: " << s.message() << "\n";
       return kExitFailure;
+    }
+    if (!placements.empty()) {
+      Status placed = cost::RecordPlacement(*storage, r, placements[i], r.created_at);
+      if (!placed.ok()) ctx.err() << "warning: placement of run " << r.run_id << " not stored: " << placed.message() << "\n";
     }
     queued.push_back(std::move(r));
   }
@@ -247,7 +282,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
       ctx.out() << j.dump(2) << "\n";
     } else {
       ctx.out() << "started " << queued.size() << " run(s) of " << asset->key.str() << " on "
-                << runtime->name << " in the background (pid " << child->pid << "):\n";
+                << (one_runtime ? runtime->name : "several runtimes") << " in the background (pid " << child->pid << "):\n";
       for (const auto& r : queued) {
         ctx.out() << "  " << r.run_id << "  " << r.partition_key.value_or("-") << "\n";
       }
@@ -257,15 +292,15 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   }
 
   ctx.err() << "materializing " << asset->key.str() << ": " << queued.size() << " run(s) on "
-            << runtime->name << ", concurrency " << concurrency;
+            << (one_runtime ? runtime->name : "several runtimes") << ", concurrency " << concurrency;
   if (!backfill.empty()) ctx.err() << ", backfill " << backfill;
   ctx.err() << "\n";
 
-  Launchers launchers(ctx, p, storage.get());
   runs::RunExecutor executor(
       storage.get(), &p, &ctx.env().env,
       [&](const definitions::RuntimeConfig& rt) { return launchers.For(rt); },
       concurrency);
+  AttachLedger(ctx, executor, engine.get(), storage.get());
   runs::CancelSignal cancel;
   Result<std::vector<storage::RunRecord>> finals = std::vector<storage::RunRecord>{};
   {

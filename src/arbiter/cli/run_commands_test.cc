@@ -146,7 +146,7 @@ TEST_F(RunCommandsTest, BadRequestsGetOneClearLineAndExitOne) {
       {{"materialize", "demo/parts", "-p", "a", "--runtime", "emr"},
        "runtime 'emr' (type emr) is not implemented yet"},
       {{"materialize", "demo/parts", "-p", "a", "--runtime", "gpu"}, "unknown runtime 'gpu'"},
-      {{"materialize", "demo/remote"}, "only local runtimes are implemented yet"},
+      {{"materialize", "demo/remote"}, "(type emr) is not implemented yet"},
       {{"logs", "nope"}, "no run 'nope'"},
       {{"cancel", "nope"}, "no run 'nope'"},
   };
@@ -190,10 +190,11 @@ TEST(ExampleProjectTest, MaterializesTheCommonCrawlChain) {
     int code = RunCli(args, out, err, env);
     return Output{code, out.str(), err.str()};
   };
-  Output o = run({"materialize", "commoncrawl/nodes", "-p", "CC-MAIN-2024-10|seeds-a", "-p",
-                  "CC-MAIN-2024-10|seeds-b"});
+  // Placement would send the cluster-sized assets to a cloud runtime.
+  Output o = run({"materialize", "commoncrawl/nodes", "--runtime", "local", "-p",
+                  "CC-MAIN-2024-10|seeds-a", "-p", "CC-MAIN-2024-10|seeds-b"});
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
-  o = run({"materialize", "commoncrawl/edges", "--from", "CC-MAIN-2024-10|seeds-a", "--to",
+  o = run({"materialize", "commoncrawl/edges", "--runtime", "local", "--from", "CC-MAIN-2024-10|seeds-a", "--to",
            "CC-MAIN-2024-10|seeds-b"});
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
   o = run({"materialize", "commoncrawl/summary", "-p", "CC-MAIN-2024-10"});

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "arbiter/cli/command_context.h"
+#include "arbiter/cli/cost_support.h"
 #include "arbiter/cli/run_support.h"
 #include "arbiter/cli/text_table.h"
 #include "arbiter/common/strings.h"
@@ -293,6 +294,10 @@ int RunExecute(CommandContext& ctx, const ExecuteArgs& args) {
       o->storage.get(), &p, &ctx.env().env,
       [&](const definitions::RuntimeConfig& rt) { return launchers.For(rt); },
       std::max<int>(args.concurrency, args.recover ? static_cast<int>(todo.size()) : 1));
+  // Runs end here too (detached and recovered ones): price them. Without a
+  // catalog they still run; only their cost stays unknown.
+  auto engine = OpenCostEngine(ctx, p, o->storage.get());
+  AttachLedger(ctx, executor, engine.get(), o->storage.get());
   runs::CancelSignal cancel;
   InterruptToCancel interrupts(ctx.env().handle_signals, &cancel);
   auto finals = executor.RunToEnd(

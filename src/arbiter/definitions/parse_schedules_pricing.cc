@@ -37,6 +37,7 @@ void ParsePricing(const std::vector<Section>& sections, Project* project) {
             continue;
           }
           out.discounts[target] = *v;
+          out.locations["discounts." + target] = r.Loc(r.Get(discounts, target));
         }
       }
     }
@@ -44,7 +45,10 @@ void ParsePricing(const std::vector<Section>& sections, Project* project) {
     if (rates.IsDefined() && !rates.IsNull() &&
         r.CheckKeys(rates, "'pricing: dbu_rates' ($ per DBU by SKU)", kDbuSkus)) {
       for (const auto& sku : kDbuSkus) {
-        if (auto v = r.Number(rates, sku, 0, 100, /*min_exclusive=*/true)) out.dbu_rates[sku] = *v;
+        if (auto v = r.Number(rates, sku, 0, 100, /*min_exclusive=*/true)) {
+          out.dbu_rates[sku] = *v;
+          out.locations["dbu_rates." + sku] = r.Loc(r.Get(rates, sku));
+        }
       }
     }
     yaml::Node prices = r.Get(sec.node, "instance_prices");

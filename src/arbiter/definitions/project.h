@@ -174,6 +174,8 @@ struct PricingOverrides {
   std::map<std::string, double> discounts;   // e.g. databricks_dbu -> 0.2 (20% off list)
   std::map<std::string, double> dbu_rates;   // SKU -> $/DBU
   std::vector<InstancePrice> instance_prices;
+  // Where each discount and rate was set ("discounts.ec2", "dbu_rates.jobs_compute").
+  std::map<std::string, SourceLocation> locations;
 };
 
 struct ScheduleDef {

@@ -115,4 +115,19 @@ struct CostRecord {
   TimePoint recorded_at{};
 };
 
+// What the cost engine learns from and reports on: finished runs with the
+// metadata their newest materialization reported and their cost record.
+struct RunHistoryFilter {
+  std::optional<std::string> asset_key;
+  std::optional<RunStatus> status;        // e.g. SUCCESS for prediction
+  std::optional<TimePoint> created_since;  // inclusive
+  int limit = 100000;                      // newest first
+};
+
+struct RunHistoryEntry {
+  RunRecord run;
+  nlohmann::json metadata = nlohmann::json::object();  // newest materialization of the run
+  std::optional<CostRecord> cost;
+};
+
 }  // namespace arbiter::storage

@@ -25,6 +25,12 @@ std::optional<TimePoint> OptTime(const std::optional<int64_t>& s) {
   return FromSeconds(*s);
 }
 
+// kRunColumns, qualified for a query that joins runs as `r`.
+constexpr const char* kRunColumnsOfR =
+    "r.run_id, r.asset_key, r.partition_key, r.runtime, r.status, r.created_at, r.started_at, "
+    "r.ended_at, r.attempt, r.failure_reason, r.stderr_tail, r.pid, r.process_start_ticks, "
+    "r.external_id, r.tags, r.owner, r.reader_cursor";
+
 // JSON stored by us; unparseable text means the database was edited by hand.
 nlohmann::json ParseJson(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -512,6 +518,46 @@ Result<std::optional<CostRecord>> SqliteStorage::GetCostRecord(const std::string
   c.counterfactuals = ParseJson(q.Text(4));
   c.recorded_at = FromSeconds(q.Int(5));
   return std::optional<CostRecord>(std::move(c));
+}
+
+Result<std::vector<RunHistoryEntry>> SqliteStorage::RunHistory(const RunHistoryFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::string sql =
+      std::string("SELECT ") + kRunColumnsOfR +
+      ", (SELECT metadata FROM materializations m WHERE m.run_id=r.run_id ORDER BY m.id DESC "
+      "LIMIT 1), c.runtime, c.predicted_usd, c.actual_usd, c.usage, c.counterfactuals, "
+      "c.recorded_at FROM runs r LEFT JOIN cost_records c ON c.run_id=r.run_id "
+      "WHERE r.status IN ('SUCCESS','FAILURE','CANCELED')";
+  if (filter.asset_key) sql += " AND r.asset_key=?1";
+  if (filter.status) sql += " AND r.status=?2";
+  if (filter.created_since) sql += " AND r.created_at>=?3";
+  sql += " ORDER BY r.seq DESC LIMIT ?4";
+  ARBITER_ASSIGN_OR_RETURN(Statement q, db_->Prepare(sql));
+  if (filter.asset_key) q.Bind(1, *filter.asset_key);
+  if (filter.status) q.Bind(2, RunStatusName(*filter.status));
+  if (filter.created_since) q.Bind(3, Seconds(*filter.created_since));
+  q.Bind(4, static_cast<int64_t>(filter.limit));
+  std::vector<RunHistoryEntry> out;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    RunHistoryEntry e;
+    ARBITER_ASSIGN_OR_RETURN(e.run, ReadRun(q));
+    if (auto meta = q.OptText(17)) e.metadata = ParseJson(*meta);
+    if (!q.IsNull(18)) {
+      CostRecord c;
+      c.run_id = e.run.run_id;
+      c.runtime = q.Text(18);
+      if (!q.IsNull(19)) c.predicted_usd = q.Double(19);
+      if (!q.IsNull(20)) c.actual_usd = q.Double(20);
+      c.usage = ParseJson(q.Text(21));
+      c.counterfactuals = ParseJson(q.Text(22));
+      c.recorded_at = FromSeconds(q.Int(23));
+      e.cost = std::move(c);
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace arbiter::storage

@@ -54,6 +54,7 @@ class SqliteStorage final : public Storage {
   Result<std::optional<PlacementDecision>> GetPlacementDecision(const std::string& run_id) override;
   Status PutCostRecord(const CostRecord& c) override;
   Result<std::optional<CostRecord>> GetCostRecord(const std::string& run_id) override;
+  Result<std::vector<RunHistoryEntry>> RunHistory(const RunHistoryFilter& filter) override;
 
  private:
   explicit SqliteStorage(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}

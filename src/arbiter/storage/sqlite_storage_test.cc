@@ -258,6 +258,50 @@ TEST_F(SqliteStorageTest, PlacementAndCostRecords) {
   EXPECT_EQ(cost->usage["instance_hours"], 3.5);
 }
 
+TEST_F(SqliteStorageTest, RunHistoryJoinsMetadataAndCostNewestFirst) {
+  for (const char* id : {"h1", "h2", "h3"}) ASSERT_TRUE(db_->CreateRun(MakeRun(id)).ok());
+  ASSERT_TRUE(db_->CreateRun(MakeRun("other", "commoncrawl/nodes")).ok());
+  RunUpdate end;
+  end.ended_at = kT0 + std::chrono::seconds(60);
+  ASSERT_TRUE(*db_->TransitionRun("h1", {RunStatus::kQueued}, RunStatus::kSuccess, end));
+  ASSERT_TRUE(*db_->TransitionRun("h2", {RunStatus::kQueued}, RunStatus::kFailure, end));
+  ASSERT_TRUE(*db_->TransitionRun("other", {RunStatus::kQueued}, RunStatus::kSuccess, end));
+  // h3 stays queued: not history yet.
+  for (int i : {1, 2}) {  // the newest materialization of a run wins
+    Materialization m;
+    m.asset_key = "commoncrawl/edges";
+    m.run_id = "h1";
+    m.timestamp = kT0;
+    m.metadata = {{"arbiter/input_bytes", {{"type", "int"}, {"raw_value", 1000 * i}}}};
+    ASSERT_TRUE(db_->RecordMaterialization(&m).ok());
+  }
+  CostRecord c;
+  c.run_id = "h1";
+  c.runtime = "local";
+  c.actual_usd = 0.5;
+  c.recorded_at = kT0;
+  ASSERT_TRUE(db_->PutCostRecord(c).ok());
+
+  RunHistoryFilter f;
+  f.asset_key = "commoncrawl/edges";
+  auto all = *db_->RunHistory(f);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].run.run_id, "h2");
+  EXPECT_FALSE(all[0].cost.has_value());
+  EXPECT_EQ(all[1].run.run_id, "h1");
+  EXPECT_EQ(all[1].metadata["arbiter/input_bytes"]["raw_value"], 2000);
+  ASSERT_TRUE(all[1].cost.has_value());
+  EXPECT_EQ(all[1].cost->actual_usd, 0.5);
+
+  f.status = RunStatus::kSuccess;
+  EXPECT_EQ(db_->RunHistory(f)->size(), 1u);
+  f = RunHistoryFilter{};
+  f.created_since = kT0 + std::chrono::seconds(1);
+  EXPECT_TRUE(db_->RunHistory(f)->empty());
+  f.created_since = kT0;
+  EXPECT_EQ(db_->RunHistory(f)->size(), 3u);
+}
+
 TEST(SqliteStorageFileTest, TwoConnectionsShareOneDatabase) {
   testing::TempDir dir;
   const std::string path = (dir.path() / ".arbiter" / "arbiter.db").string();

@@ -108,6 +108,10 @@ class Storage {
       const std::string& run_id) = 0;
   virtual Status PutCostRecord(const CostRecord& c) = 0;
   virtual Result<std::optional<CostRecord>> GetCostRecord(const std::string& run_id) = 0;
+  // Terminal runs matching `filter`, newest first, each with the metadata of
+  // its newest materialization and its cost record, in one query (the cost
+  // engine's history and the spend reports).
+  virtual Result<std::vector<RunHistoryEntry>> RunHistory(const RunHistoryFilter& filter) = 0;
 };
 
 }  // namespace arbiter::storage

@@ -1,0 +1,357 @@
+#include "arbiter/cost/placement.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace arbiter::cost {
+namespace {
+
+using definitions::PlacementPolicy;
+using definitions::RuntimeType;
+
+int TotalNodes(const ClusterShape& s) {
+  if (s.type == RuntimeType::kEmrServerless) return s.serverless_workers;
+  if (s.type == RuntimeType::kLocal) return 1;
+  int n = 0;
+  for (const auto& g : s.nodes) n += g.count;
+  return n;
+}
+
+// Ranking keys: lower is better; unknown costs rank after every known one.
+bool CheaperThan(const Candidate& a, const Candidate& b) {
+  if (a.expected_usd.has_value() != b.expected_usd.has_value()) return a.expected_usd.has_value();
+  if (a.expected_usd && *a.expected_usd != *b.expected_usd) return *a.expected_usd < *b.expected_usd;
+  if (a.p90_total_s != b.p90_total_s) return a.p90_total_s < b.p90_total_s;
+  return a.runtime < b.runtime;
+}
+bool FasterThan(const Candidate& a, const Candidate& b) {
+  if (a.p50_total_s != b.p50_total_s) return a.p50_total_s < b.p50_total_s;
+  return CheaperThan(a, b);
+}
+
+}  // namespace
+
+std::string FormatSeconds(double s) {
+  std::ostringstream o;
+  if (s < 60) {
+    o << static_cast<int>(std::round(s)) << "s";
+  } else if (s < 3600) {
+    o << static_cast<int>(s / 60) << "m" << (static_cast<int>(s) % 60 < 10 ? "0" : "")
+      << static_cast<int>(s) % 60 << "s";
+  } else {
+    int m = static_cast<int>(s / 60);
+    o << m / 60 << "h" << (m % 60 < 10 ? "0" : "") << m % 60 << "m";
+  }
+  return o.str();
+}
+
+std::string FormatUsd(std::optional<double> usd) {
+  if (!usd) return "unknown";
+  std::ostringstream o;
+  o.setf(std::ios::fixed);
+  o.precision(*usd < 10 ? 3 : 2);
+  o << "$" << *usd;
+  return o.str();
+}
+
+std::vector<const definitions::RuntimeConfig*> AllowedRuntimes(const definitions::Project& p,
+                                                               const definitions::AssetDef& a) {
+  std::vector<const definitions::RuntimeConfig*> out;
+  for (const auto& [name, rt] : p.runtimes) {
+    if (a.runtimes.empty() || std::find(a.runtimes.begin(), a.runtimes.end(), name) != a.runtimes.end()) {
+      out.push_back(&rt);
+    }
+  }
+  return out;
+}
+
+nlohmann::json Candidate::ToJson() const {
+  nlohmann::json j = {{"runtime", runtime},
+                      {"type", std::string(definitions::RuntimeTypeName(type))},
+                      {"shape", shape.ToJson()},
+                      {"cluster", shape.Describe()},
+                      {"p50_s", prediction.p50_s},
+                      {"p90_s", prediction.p90_s},
+                      {"overhead_s", overhead_s},
+                      {"p50_total_s", p50_total_s},
+                      {"p90_total_s", p90_total_s},
+                      {"observations", prediction.observations},
+                      {"basis", prediction.basis},
+                      {"explain", prediction.explain},
+                      {"model_inputs", prediction.inputs},
+                      {"usd", expected_usd ? nlohmann::json(*expected_usd) : nlohmann::json(nullptr)},
+                      {"cost", cost.ToJson()},
+                      {"feasible", feasible}};
+  if (spot_interruption_p) j["spot_interruption_p"] = *spot_interruption_p;
+  if (!why_not.empty()) j["why_not"] = why_not;
+  return j;
+}
+
+const Candidate* Placement::Chosen() const {
+  for (const auto& c : candidates) {
+    if (c.runtime == chosen) return &c;
+  }
+  return nullptr;
+}
+
+nlohmann::json Placement::CandidatesJson() const {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& c : candidates) j.push_back(c.ToJson());
+  return j;
+}
+
+nlohmann::json Placement::ToJson() const {
+  return {{"policy", policy},
+          {"chosen", chosen.empty() ? nlohmann::json(nullptr) : nlohmann::json(chosen)},
+          {"reason", reason},
+          {"explored", explored},
+          {"inputs", inputs},
+          {"candidates", CandidatesJson()}};
+}
+
+Placer::Placer(const definitions::Project* project, const PriceCatalog* catalog,
+               const RuntimePredictor* predictor, const SpotRisk* spot_risk,
+               runs::InstanceChooser chooser)
+    : project_(project),
+      catalog_(catalog),
+      predictor_(predictor),
+      spot_risk_(spot_risk),
+      chooser_(std::move(chooser)) {}
+
+Result<ClusterShape> Placer::ShapeFor(const definitions::AssetDef& asset,
+                                      const definitions::RuntimeConfig& rt) const {
+  const definitions::ComputeSpec& c = asset.compute;
+  ClusterShape s;
+  s.type = rt.type;
+  double worker_vcpu = c.worker.vcpu.value_or(catalog_->DefaultShapeVcpu());
+  double worker_mem = c.worker.memory_gib.value_or(catalog_->DefaultShapeMemoryGib());
+  switch (rt.type) {
+    case RuntimeType::kLocal:
+      s.cores = catalog_->LocalCoresPrior();
+      return s;
+    case RuntimeType::kEmrServerless:
+      s.serverless_workers = c.workers + 1;  // the driver is a worker too
+      s.worker_vcpu = worker_vcpu;
+      s.worker_memory_gib = worker_mem;
+      s.cores = worker_vcpu * std::max(1, c.workers);
+      return s;
+    case RuntimeType::kDatabricks:
+    case RuntimeType::kEmr:
+      break;
+  }
+  ARBITER_ASSIGN_OR_RETURN(runs::InstanceChoice choice,
+                           chooser_(c, rt.type, catalog_->RegionOf(rt)));
+  if (choice.driver.empty() || choice.worker.empty()) {
+    return NotFoundError("no instance type for this shape");
+  }
+  const bool emr = rt.type == RuntimeType::kEmr;
+  s.nodes.push_back({emr ? "primary" : "driver", choice.driver.front(), 1, false});
+  auto spec = catalog_->Instance(choice.worker.front());
+  double vcpu = spec ? spec->vcpu : worker_vcpu;
+  if (c.workers > 0) {
+    // Spot only where the runtime puts workers on spot (EMR: task nodes).
+    bool spot = c.spot && (!emr || rt.emr.spot_task_nodes);
+    s.nodes.push_back({emr ? (spot ? "task" : "core") : "worker", choice.worker.front(), c.workers,
+                       spot});
+    s.cores = vcpu * c.workers;
+  } else {
+    auto dspec = catalog_->Instance(choice.driver.front());
+    s.cores = dspec ? dspec->vcpu : worker_vcpu;
+  }
+  s.photon = rt.type == RuntimeType::kDatabricks && c.photon;
+  return s;
+}
+
+Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions::RuntimeConfig& rt,
+                           std::optional<double> input_bytes,
+                           const PlacementConstraints& constraints) const {
+  Candidate cand;
+  cand.runtime = rt.name;
+  cand.type = rt.type;
+  auto infeasible = [&](std::string why) {
+    if (cand.feasible) cand.feasible = false, cand.why_not = std::move(why);
+  };
+  Result<ClusterShape> shape = ShapeFor(asset, rt);
+  if (!shape.ok()) {
+    infeasible(shape.status().message());
+    return cand;
+  }
+  cand.shape = *shape;
+  if (constraints.require_photon) {
+    if (rt.type == RuntimeType::kDatabricks) {
+      cand.shape.photon = true;
+    } else {
+      infeasible("Photon required: only Databricks runs Photon");
+    }
+  }
+  // The hint describes the asset's cluster; this machine is slower by its core count.
+  double cluster_cores = asset.compute.worker.vcpu.value_or(catalog_->DefaultShapeVcpu()) *
+                         std::max(1, asset.compute.workers);
+  PredictionQuery q;
+  q.asset = asset.key.str();
+  q.runtime = rt.name;
+  q.cores = cand.shape.cores;
+  q.input_bytes = input_bytes;
+  if (asset.expected_duration) q.hint_s = static_cast<double>(asset.expected_duration->count());
+  if (rt.type == RuntimeType::kLocal) q.hint_factor = std::max(1.0, cluster_cores / cand.shape.cores);
+  cand.prediction = predictor_->Predict(q);
+  cand.overhead_s = predictor_->OverheadSeconds(
+      rt.name, catalog_->StartupPriorSeconds(rt.type) + catalog_->IdleTailPriorSeconds(rt.type));
+  cand.p50_total_s = cand.prediction.p50_s + cand.overhead_s;
+  cand.p90_total_s = cand.prediction.p90_s + cand.overhead_s;
+  cand.cost = PriceShape(*catalog_, rt, cand.shape, cand.p50_total_s);
+  cand.expected_usd = cand.cost.usd;
+  // Spot: add the expected price of losing the capacity and redoing the run on on-demand.
+  double p_ok = 1;
+  for (const auto& g : cand.shape.nodes) {
+    if (!g.spot) continue;
+    p_ok *= 1 - spot_risk_->InterruptionProbability(catalog_->RegionOf(rt), g.instance_type,
+                                                    g.count, cand.p50_total_s / 3600);
+  }
+  if (p_ok < 1 && cand.cost.usd) {
+    cand.spot_interruption_p = 1 - p_ok;
+    CostEstimate od = PriceShape(*catalog_, rt, OnDemandOnly(cand.shape), cand.p50_total_s);
+    if (od.usd) {
+      cand.expected_usd = ExpectedSpotCost(*cand.cost.usd, *od.usd, *cand.spot_interruption_p);
+    }
+  }
+  if (std::find(constraints.excluded_runtimes.begin(), constraints.excluded_runtimes.end(),
+                rt.name) != constraints.excluded_runtimes.end()) {
+    infeasible("excluded by constraint");
+  }
+  if (constraints.max_nodes && TotalNodes(cand.shape) > *constraints.max_nodes) {
+    infeasible(std::to_string(TotalNodes(cand.shape)) + " nodes exceed the maximum of " +
+               std::to_string(*constraints.max_nodes));
+  }
+  if (asset.compute.max_duration &&
+      cand.p90_total_s > static_cast<double>(asset.compute.max_duration->count())) {
+    infeasible("predicted p90 " + FormatSeconds(cand.p90_total_s) + " exceeds max_duration " +
+               FormatSeconds(static_cast<double>(asset.compute.max_duration->count())));
+  }
+  if (!cand.cost.usd && cand.why_not.empty()) {
+    cand.why_not = "price unknown: " + cand.cost.unknown.front();
+  }
+  return cand;
+}
+
+Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolicy& policy,
+                        std::optional<double> input_bytes, const PlacementConstraints& constraints,
+                        const ExplorationBudget& exploration) const {
+  Placement out;
+  out.policy = policy.ToString();
+  if (!input_bytes) input_bytes = predictor_->TypicalInputBytes(asset.key.str());
+  out.inputs = {{"input_bytes", input_bytes ? nlohmann::json(*input_bytes) : nlohmann::json(nullptr)},
+                {"catalog", catalog_->version()}};
+  if (!constraints.excluded_runtimes.empty()) out.inputs["excluded"] = constraints.excluded_runtimes;
+  if (constraints.require_photon) out.inputs["require_photon"] = true;
+  if (constraints.max_nodes) out.inputs["max_nodes"] = *constraints.max_nodes;
+  if (exploration.fraction > 0) out.inputs["exploration_budget"] = exploration.fraction;
+
+  for (const auto* rt : AllowedRuntimes(*project_, asset)) {
+    out.candidates.push_back(Evaluate(asset, *rt, input_bytes, constraints));
+  }
+  if (policy.kind == PlacementPolicy::Kind::kCheapestWithin) {
+    for (auto& c : out.candidates) {
+      if (c.feasible && c.p90_total_s > static_cast<double>(policy.deadline.count())) {
+        c.feasible = false;
+        c.why_not = "predicted p90 " + FormatSeconds(c.p90_total_s) + " misses the deadline " +
+                    FormatSeconds(static_cast<double>(policy.deadline.count()));
+      }
+    }
+  }
+  std::vector<const Candidate*> feasible;
+  for (const auto& c : out.candidates) {
+    if (c.feasible) feasible.push_back(&c);
+  }
+  if (out.candidates.empty()) {
+    out.reason = "the asset allows no runtime of this project";
+    return out;
+  }
+
+  if (policy.kind == PlacementPolicy::Kind::kFixed) {
+    out.chosen = policy.runtime;
+    const Candidate* c = out.Chosen();
+    if (!c) {
+      out.chosen.clear();
+      out.reason = "fixed runtime " + policy.runtime + " is not allowed for this asset";
+    } else {
+      out.reason = "placement is fixed to " + policy.runtime;
+      if (!c->feasible) out.reason += " (although: " + c->why_not + ")";
+    }
+    return out;
+  }
+  if (feasible.empty()) {
+    // Nothing meets the constraints: the deadline policy still runs the
+    // fastest; the others report why nothing can run.
+    if (policy.kind == PlacementPolicy::Kind::kCheapestWithin) {
+      const Candidate* f = nullptr;
+      for (const auto& c : out.candidates) {
+        if (c.why_not.find("misses the deadline") != std::string::npos && (!f || FasterThan(c, *f))) f = &c;
+      }
+      if (f) {
+        out.chosen = f->runtime;
+        out.reason = "no runtime is predicted to meet the deadline; " + f->runtime +
+                     " is the fastest (p90 " + FormatSeconds(f->p90_total_s) + ")";
+        return out;
+      }
+    }
+    out.reason = "no allowed runtime is feasible:";
+    for (const auto& c : out.candidates) out.reason += " " + c.runtime + " (" + c.why_not + ");";
+    out.reason.pop_back();
+    return out;
+  }
+  const Candidate* best = feasible.front();
+  bool fastest = policy.kind == PlacementPolicy::Kind::kFastest;
+  for (const Candidate* c : feasible) {
+    if (fastest ? FasterThan(*c, *best) : CheaperThan(*c, *best)) best = c;
+  }
+  out.chosen = best->runtime;
+  const Candidate* second = nullptr;
+  for (const Candidate* c : feasible) {
+    if (c != best && (!second || (fastest ? FasterThan(*c, *second) : CheaperThan(*c, *second)))) second = c;
+  }
+  if (fastest) {
+    out.reason = best->runtime + " has the shortest predicted time (p50 " +
+                 FormatSeconds(best->p50_total_s) + ")";
+    if (second) out.reason += "; next " + second->runtime + " (" + FormatSeconds(second->p50_total_s) + ")";
+  } else if (!best->expected_usd) {
+    out.reason = "no feasible runtime has a known price; " + best->runtime +
+                 " has the shortest p90 (" + best->why_not + ")";
+  } else {
+    out.reason = best->runtime + " is the cheapest feasible runtime (" +
+                 FormatUsd(best->expected_usd) + " expected)";
+    if (second) {
+      out.reason += "; next " + second->runtime + " at " + FormatUsd(second->expected_usd);
+    }
+    if (policy.kind == PlacementPolicy::Kind::kCheapestWithin) {
+      out.reason += "; p90 " + FormatSeconds(best->p90_total_s) + " within the deadline " +
+                    FormatSeconds(static_cast<double>(policy.deadline.count()));
+    }
+  }
+
+  // Exploration: a runtime whose model is still young and which could well be
+  // cheaper (its optimistic cost beats the choice), within the budget.
+  if (exploration.fraction > 0 && !fastest && best->expected_usd) {
+    const Candidate* pick = nullptr;
+    for (const Candidate* c : feasible) {
+      if (c == best || !c->expected_usd || c->prediction.basis == "model") continue;
+      double sigma = c->prediction.inputs.value("log_sigma", 0.5);
+      double optimistic = *c->expected_usd * std::exp(-1.2815515655446004 * sigma);
+      if (optimistic >= *best->expected_usd) continue;
+      double extra = *c->expected_usd;
+      if (exploration.explored_usd + extra > exploration.fraction * (exploration.spent_usd + extra)) continue;
+      if (!pick || c->prediction.observations < pick->prediction.observations) pick = c;
+    }
+    if (pick) {
+      out.explored = true;
+      out.reason = "exploring " + pick->runtime + " (" + std::to_string(pick->prediction.observations) +
+                   " runs so far; could be cheaper than " + best->runtime + " at " +
+                   FormatUsd(best->expected_usd) + ")";
+      out.chosen = pick->runtime;
+    }
+  }
+  return out;
+}
+
+}  // namespace arbiter::cost

@@ -1,0 +1,215 @@
+#include "arbiter/cost/predictor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "arbiter/common/duration.h"
+#include "arbiter/cost/nnls.h"
+
+namespace arbiter::cost {
+namespace {
+
+constexpr double kZ90 = 1.2815515655446004;  // standard normal 90th percentile
+constexpr double kGb = 1e9;
+constexpr double kMinSeconds = 1;
+
+std::vector<double> Features(double s_gb, double cores) {
+  double c = std::max(cores, 1.0);
+  return {1.0, s_gb / c, std::log(c), c};
+}
+
+std::string Seconds(double s) {
+  return FormatDuration(std::chrono::seconds(static_cast<int64_t>(std::llround(s))));
+}
+
+}  // namespace
+
+RuntimePredictor::RuntimePredictor(PredictorOptions options) : options_(options) {}
+
+const RuntimePredictor::Pair* RuntimePredictor::Find(const std::string& asset,
+                                                     const std::string& runtime) const {
+  auto a = pairs_.find(asset);
+  if (a == pairs_.end()) return nullptr;
+  auto r = a->second.find(runtime);
+  return r == a->second.end() ? nullptr : &r->second;
+}
+
+int RuntimePredictor::Runs(const std::string& asset, const std::string& runtime) const {
+  const Pair* p = Find(asset, runtime);
+  return p ? p->runs : 0;
+}
+
+std::optional<double> RuntimePredictor::ModelP50(const Pair& p, double s_gb, double cores) const {
+  if (p.dirty) {
+    p.theta = SolveNnlsNormal(p.g, p.h).x;
+    p.dirty = false;
+  }
+  if (p.theta.size() != 4) return std::nullopt;
+  std::vector<double> x = Features(s_gb, cores);
+  double t = 0;
+  for (int i = 0; i < 4; ++i) t += p.theta[i] * x[i];
+  if (!(t > 0)) return std::nullopt;
+  return std::max(t, kMinSeconds);
+}
+
+double RuntimePredictor::Sigma(const Pair& p) const {
+  // Shrink the observed one-step-ahead spread toward the prior (two runs' worth).
+  double k = 2;
+  double var = (k * options_.prior_log_sigma * options_.prior_log_sigma + p.errors * p.err_var) /
+               (k + p.errors);
+  return std::max(0.05, std::sqrt(var));
+}
+
+void RuntimePredictor::Add(const Observation& o) {
+  if (!(o.duration_s > 0)) return;
+  Pair& p = pairs_[o.asset][o.runtime];
+  double s_gb = o.input_bytes ? *o.input_bytes / kGb : p.mean_s;
+  // Score the model on this run before learning from it (honest spread).
+  if (p.runs >= options_.min_runs) {
+    if (auto pred = ModelP50(p, s_gb, o.cores)) {
+      double e = std::log(o.duration_s / *pred);
+      p.err_var = p.errors == 0 ? e * e
+                                : options_.forgetting * p.err_var + (1 - options_.forgetting) * e * e;
+      p.errors = std::min(p.errors + 1, 50);
+    }
+  }
+  const double f = options_.forgetting;
+  std::vector<double> x = Features(s_gb, o.cores);
+  for (int i = 0; i < 4; ++i) {
+    p.h[i] = f * p.h[i] + x[i] * o.duration_s;
+    for (int j = 0; j < 4; ++j) p.g[i][j] = f * p.g[i][j] + x[i] * x[j];
+  }
+  p.weight = f * p.weight + 1;
+  p.mean_log_d += (std::log(o.duration_s) - p.mean_log_d) / p.weight;
+  p.mean_s += (s_gb - p.mean_s) / p.weight;
+  p.cores = o.cores;
+  p.runs += 1;
+  p.dirty = true;
+  if (o.input_bytes) {
+    auto& [w, mean] = asset_input_[o.asset];
+    w = f * w + 1;
+    mean += (*o.input_bytes - mean) / w;
+  }
+  if (o.overhead_s) {
+    Overhead& oh = overheads_[o.runtime];
+    oh.sum += *o.overhead_s;
+    oh.n += 1;
+  }
+}
+
+std::optional<double> RuntimePredictor::TypicalInputBytes(const std::string& asset) const {
+  auto it = asset_input_.find(asset);
+  if (it == asset_input_.end()) return std::nullopt;
+  return it->second.second;
+}
+
+double RuntimePredictor::OverheadSeconds(const std::string& runtime, double prior_s) const {
+  auto it = overheads_.find(runtime);
+  if (it == overheads_.end()) return prior_s;
+  double k = options_.prior_overhead_weight;
+  return (k * prior_s + it->second.sum) / (k + it->second.n);
+}
+
+std::optional<std::pair<double, int>> RuntimePredictor::SpeedRatio(const std::string& r,
+                                                                   const std::string& q) const {
+  double sum = 0;
+  int n = 0;
+  for (const auto& [asset, by_runtime] : pairs_) {
+    auto a = by_runtime.find(r);
+    auto b = by_runtime.find(q);
+    if (a == by_runtime.end() || b == by_runtime.end()) continue;
+    sum += a->second.mean_log_d - b->second.mean_log_d;
+    ++n;
+  }
+  if (n == 0) return std::nullopt;
+  return std::make_pair(std::exp(sum / n), n);
+}
+
+Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
+  Prediction out;
+  auto finish = [&](double p50, double sigma) {
+    out.p50_s = std::max(p50, kMinSeconds);
+    out.p90_s = out.p50_s * std::exp(kZ90 * sigma);
+    out.inputs["log_sigma"] = sigma;
+    return out;
+  };
+  std::optional<double> bytes = q.input_bytes ? q.input_bytes : TypicalInputBytes(q.asset);
+  if (bytes) out.inputs["input_bytes"] = *bytes;
+  out.inputs["cores"] = q.cores;
+  const Pair* own = Find(q.asset, q.runtime);
+
+  // 1. The pair's own model.
+  if (own && own->runs >= options_.min_runs) {
+    double s_gb = bytes ? *bytes / kGb : own->mean_s;
+    if (auto p50 = ModelP50(*own, s_gb, q.cores)) {
+      out.basis = "model";
+      out.observations = own->runs;
+      out.inputs["theta"] = own->theta;
+      out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
+      return finish(*p50, Sigma(*own));
+    }
+  }
+  // 2. Another runtime's runs of this asset × the speed ratio between the two
+  //    runtimes learned from assets run on both (prior ratio 1 until then).
+  auto asset_it = pairs_.find(q.asset);
+  if (asset_it != pairs_.end() && (!own || own->runs < options_.min_runs)) {
+    const Pair* best = nullptr;
+    std::string best_rt;
+    for (const auto& [rt, p] : asset_it->second) {
+      if (rt == q.runtime || (own && own->runs >= p.runs)) continue;
+      if (!best || p.runs > best->runs) best = &p, best_rt = rt;
+    }
+    if (best) {
+      double s_gb = bytes ? *bytes / kGb : best->mean_s;
+      std::optional<double> base = best->runs >= options_.min_runs
+                                       ? ModelP50(*best, s_gb, best->cores)
+                                       : std::optional<double>(std::exp(best->mean_log_d));
+      auto learned = SpeedRatio(q.runtime, best_rt);
+      std::pair<double, int> ratio = learned.value_or(std::make_pair(1.0, 0));
+      if (base) {
+        out.basis = "speed_ratio";
+        out.observations = best->runs;
+        out.inputs["borrowed_from"] = best_rt;
+        out.inputs["speed_ratio"] = ratio.first;
+        out.inputs["ratio_assets"] = ratio.second;
+        std::ostringstream e;
+        e.precision(3);
+        e << best_rt << " (" << best->runs << " runs) × speed ratio " << ratio.first;
+        if (ratio.second > 0) {
+          e << " learned from " << ratio.second << " asset(s) run on both";
+        } else {
+          e << " (prior: no asset ran on both yet)";
+        }
+        out.explain = e.str();
+        // Less certain than either part alone.
+        double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
+        double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
+        return finish(*base * ratio.first, sigma);
+      }
+    }
+  }
+  // 3. A few own runs: their typical duration.
+  if (own && own->runs > 0) {
+    out.basis = "few_runs";
+    out.observations = own->runs;
+    out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
+    return finish(std::exp(own->mean_log_d), options_.prior_log_sigma);
+  }
+  // 4. The asset's hint, 5. the prior.
+  if (q.hint_s) {
+    out.basis = "hint";
+    out.inputs["expected_duration_s"] = *q.hint_s;
+    out.inputs["hint_factor"] = q.hint_factor;
+    out.explain = "expected_duration " + Seconds(*q.hint_s) +
+                  (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
+                  " (no runs yet)";
+    return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma);
+  }
+  out.basis = "prior";
+  out.inputs["prior_duration_s"] = options_.prior_duration_s;
+  out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
+  return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma);
+}
+
+}  // namespace arbiter::cost
