@@ -7,6 +7,7 @@
 #include "arbiter/cli/command_context.h"
 #include "arbiter/cli/cost_support.h"
 #include "arbiter/cli/run_support.h"
+#include "arbiter/cost/catalog_instance_chooser.h"
 #include "arbiter/cost/ledger.h"
 #include "arbiter/cli/text_table.h"
 #include "arbiter/common/duration.h"
@@ -167,6 +168,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     ctx.err() << "warning: without a price catalog, the cost of these runs is not recorded\n";
   }
   Launchers launchers(ctx, p, storage.get());
+  if (engine) launchers.SetInstanceChooser(cost::CatalogInstanceChooser(engine->shared_catalog()));
   definitions::PlacementPolicy policy = asset->placement;
   if (!automatic) {
     policy.kind = definitions::PlacementPolicy::Kind::kFixed;

@@ -82,6 +82,7 @@ runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
       case definitions::RuntimeType::kDatabricks: {
         databricks::DatabricksLauncherOptions o;
         o.python_client_dir = LocalOptionsFor(ctx_, project_).python_client_dir;
+        o.instance_chooser = chooser_;
         slot = std::make_unique<databricks::DatabricksLauncher>(storage_, std::move(o));
         break;
       }

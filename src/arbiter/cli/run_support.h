@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arbiter/cli/command_context.h"
+#include "arbiter/runs/instance_chooser.h"
 #include "arbiter/runs/launcher.h"
 #include "arbiter/runs/local_launcher.h"
 #include "arbiter/storage/storage.h"
@@ -34,11 +35,15 @@ class Launchers {
   ~Launchers();
   // nullptr when the type is not implemented (the run then fails saying so).
   runs::Launcher* For(const definitions::RuntimeConfig& runtime);
+  // How remote launchers made after this call pick instance types (the price
+  // catalog's chooser); without it, only the asset's explicit choice counts.
+  void SetInstanceChooser(runs::InstanceChooser chooser) { chooser_ = std::move(chooser); }
 
  private:
   const CommandContext& ctx_;
   const definitions::Project& project_;
   storage::Storage* storage_;
+  runs::InstanceChooser chooser_ = runs::ExplicitInstanceTypes;
   std::map<definitions::RuntimeType, std::unique_ptr<runs::Launcher>> made_;
   std::mutex mu_;
 };

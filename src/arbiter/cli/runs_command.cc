@@ -9,6 +9,7 @@
 #include "arbiter/cli/command_context.h"
 #include "arbiter/cli/cost_support.h"
 #include "arbiter/cli/run_support.h"
+#include "arbiter/cost/catalog_instance_chooser.h"
 #include "arbiter/cli/text_table.h"
 #include "arbiter/common/strings.h"
 #include "arbiter/runs/partition_status.h"
@@ -298,6 +299,7 @@ int RunExecute(CommandContext& ctx, const ExecuteArgs& args) {
   // catalog they still run; only their cost stays unknown.
   auto engine = OpenCostEngine(ctx, p, o->storage.get());
   AttachLedger(ctx, executor, engine.get(), o->storage.get());
+  if (engine) launchers.SetInstanceChooser(cost::CatalogInstanceChooser(engine->shared_catalog()));
   runs::CancelSignal cancel;
   InterruptToCancel interrupts(ctx.env().handle_signals, &cancel);
   auto finals = executor.RunToEnd(
