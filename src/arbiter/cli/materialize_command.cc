@@ -128,7 +128,7 @@ const RuntimeConfig* ChooseRuntime(CommandContext& ctx, const definitions::Proje
                 << " (allowed: " << Join(asset.runtimes, ", ") << ")\n";
       return nullptr;
     }
-    if (it->second.type != definitions::RuntimeType::kLocal) return not_implemented(it->second);
+    if (it->second.type == definitions::RuntimeType::kDatabricks) return not_implemented(it->second);
     return &it->second;
   }
   // Placement by cost needs the cost engine; until then the first allowed

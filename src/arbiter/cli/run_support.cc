@@ -10,6 +10,8 @@
 
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
+#include "arbiter/emr/emr_launcher.h"
+#include "arbiter/emr/emr_serverless_launcher.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/runs/run_executor.h"
 #include "arbiter/storage/open_storage.h"
@@ -53,6 +55,12 @@ std::string PythonClientDir(const std::vector<std::string>& env) {
   return !built_in.empty() && fs::exists(built_in, ec) ? built_in : "";
 }
 
+// The pipes client shipped with remote jobs.
+std::string PythonClientFile(const std::vector<std::string>& env) {
+  std::string dir = PythonClientDir(env);
+  return dir.empty() ? "" : (fs::path(dir) / "arbiter_pipes.py").string();
+}
+
 }  // namespace
 
 runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
@@ -61,6 +69,20 @@ runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
   o.runs_dir = (fs::path(project.root) / ".arbiter" / "runs").string();
   o.base_env = ProcessEnv(ctx);
   o.python_client_dir = PythonClientDir(o.base_env);
+  return o;
+}
+
+emr::EmrLauncherOptions EmrOptionsFor(const CommandContext& ctx) {
+  emr::EmrLauncherOptions o;
+  o.python_client_dir = PythonClientFile(ProcessEnv(ctx));
+  o.connect.clock = ctx.env().clock;
+  return o;
+}
+
+emr::EmrServerlessLauncherOptions EmrServerlessOptionsFor(const CommandContext& ctx) {
+  emr::EmrServerlessLauncherOptions o;
+  o.python_client_dir = PythonClientFile(ProcessEnv(ctx));
+  o.connect.clock = ctx.env().clock;
   return o;
 }
 
@@ -77,6 +99,12 @@ runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
     switch (runtime.type) {
       case definitions::RuntimeType::kLocal:
         slot = std::make_unique<runs::LocalLauncher>(storage_, LocalOptionsFor(ctx_, project_));
+        break;
+      case definitions::RuntimeType::kEmr:
+        slot = std::make_unique<emr::EmrLauncher>(storage_, EmrOptionsFor(ctx_));
+        break;
+      case definitions::RuntimeType::kEmrServerless:
+        slot = std::make_unique<emr::EmrServerlessLauncher>(storage_, EmrServerlessOptionsFor(ctx_));
         break;
       default:
         return nullptr;

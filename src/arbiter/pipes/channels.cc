@@ -318,7 +318,8 @@ BlobChunkMessageReader::BlobChunkMessageReader(BlobStore* store, std::string pre
       prefix_(std::move(prefix)),
       processor_(processor),
       clock_(clock),
-      options_(options) {}
+      options_(options),
+      next_chunk_(options.first_chunk) {}
 
 Result<OrderedJson> BlobChunkMessageReader::Prepare() {
   // Nothing to create: chunk objects appear as the job uploads them.

@@ -152,6 +152,8 @@ struct BlobReaderOptions {
   // After the job ended, keep polling this long for late chunks unless `closed` arrived.
   std::chrono::seconds drain_window{10};
   std::chrono::milliseconds drain_pause{1000};
+  // Where reading starts: a follower re-attached after a restart resumes at its stored chunk.
+  int64_t first_chunk = 1;
 };
 
 // Reads "<prefix>/1.json", "2.json", ... in order; each chunk is message lines joined by '\n'.

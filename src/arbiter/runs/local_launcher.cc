@@ -9,11 +9,11 @@
 
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
-#include "arbiter/definitions/partitions/time_window_partitions.h"
 #include "arbiter/pipes/channels.h"
 #include "arbiter/pipes/context.h"
 #include "arbiter/pipes/params.h"
 #include "arbiter/runs/file_tail.h"
+#include "arbiter/runs/run_context.h"
 
 namespace arbiter::runs {
 
@@ -25,8 +25,6 @@ namespace {
 TimePoint NowSeconds() {
   return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
 }
-
-std::string IsoUtc(TimePoint t) { return date::format("%FT%T+00:00", t); }
 
 std::string EnvValue(const std::vector<std::string>& env, std::string_view name) {
   std::string prefix = std::string(name) + "=";
@@ -45,35 +43,6 @@ void SetEnv(std::vector<std::string>& env, const std::string& name, const std::s
     }
   }
   env.push_back(prefix + value);
-}
-
-// The pipes context of a run (docs/pipes.md lists what Arbiter puts in it).
-Result<pipes::OrderedJson> BuildContext(const RunRequest& request) {
-  const storage::RunRecord& run = request.run;
-  pipes::ContextData data;
-  pipes::AssetInScope asset;
-  asset.key = request.asset->key.parts();
-  if (!request.asset->code_version.empty()) asset.code_version = request.asset->code_version;
-  data.assets.push_back(std::move(asset));
-  data.partition_key = run.partition_key;
-  if (run.partition_key && !request.asset->partitions.empty()) {
-    auto it = request.project->partitions.find(request.asset->partitions);
-    if (it != request.project->partitions.end()) {
-      if (auto* tw = dynamic_cast<const definitions::TimeWindowPartitions*>(it->second.def.get())) {
-        if (std::optional<int64_t> index = tw->IndexOf(*run.partition_key)) {
-          definitions::TimeWindow w = tw->WindowAt(*index);
-          data.partition_time_window = pipes::KeyRange{IsoUtc(w.start), IsoUtc(w.end)};
-        }
-      }
-    }
-  }
-  data.run_id = run.run_id;
-  data.job_name = run.asset_key;
-  data.retry_number = run.attempt;
-  data.extras = {{"arbiter/runtime", run.runtime},
-                 {"arbiter/runtime_type", "local"},
-                 {"arbiter/project", request.project->name}};
-  return pipes::BuildContextPayload(data);
 }
 
 std::string JoinCommand(const std::vector<std::string>& argv) {
@@ -165,7 +134,7 @@ Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& reque
   SetEnv(env, "ARBITER_ASSET", request.run.asset_key);
   if (request.run.partition_key) SetEnv(env, "ARBITER_PARTITION", *request.run.partition_key);
 
-  ARBITER_ASSIGN_OR_RETURN(pipes::OrderedJson context, BuildContext(request));
+  ARBITER_ASSIGN_OR_RETURN(pipes::OrderedJson context, BuildRunContext(request, "local"));
   pipes::EnvContextInjector env_injector;
   Result<pipes::OrderedJson> context_params = env_injector.Inject(context);
   if (!context_params.ok()) {
