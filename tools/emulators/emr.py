@@ -17,6 +17,7 @@ Faults (flags, or POST /__emulator/faults with a JSON object):
   spot_unavailable no spot capacity: fleets fall back to on-demand (SWITCH_TO_ON_DEMAND) or
                    the cluster ends with INSTANCE_FLEET_TIMEOUT (TERMINATE_CLUSTER)
   step_failure     {"stderr": "..."}: the next running step is killed with this on stderr
+  provision_delay  seconds new clusters stay STARTING (slow provisioning), like the flag
 Admin: GET /__emulator/state (clusters, steps, request counts, live processes),
 GET /__emulator/requests (every request body, for validation), POST /__emulator/faults.
 """
@@ -270,7 +271,8 @@ class Emr(aws_common.Emulator):
                              "InstanceFleetId": f["Id"], "Market": i["Market"],
                              "InstanceType": i["InstanceType"],
                              "Status": {"State": i["State"],
-                                        "StateChangeReason": ({"Message": i["reason"]}
+                                        "StateChangeReason": ({"Code": i["reason_code"],
+                                                               "Message": i["reason"]}
                                                               if i["reason"] else {}),
                                         "Timeline": {k: v for k, v in (
                                             ("CreationDateTime", i["created"]),
@@ -333,6 +335,7 @@ class Emr(aws_common.Emulator):
                     f["instances"].append({"Id": new_id("ci-"), "Ec2InstanceId": new_id("i-", 17)
                                            .lower(), "InstanceType": itype, "Market": market,
                                            "State": "PROVISIONING", "reason": "",
+                                           "reason_code": "",
                                            "created": t, "ready": None, "ended": None})
         return None
 
@@ -346,7 +349,7 @@ class Emr(aws_common.Emulator):
                     i["ready"] = t
                 if state == "TERMINATED":
                     i["ended"] = t
-                    i["reason"] = reason
+                    i["reason"], i["reason_code"] = reason, "CLUSTER_TERMINATED"
 
     def normalized_hours(self, c):
         total = 0.0
@@ -426,7 +429,9 @@ class Emr(aws_common.Emulator):
         a = self.args
         for c in self.clusters.values():
             st = c["State"]
-            if st == "STARTING" and t - c["phase_at"] >= a.provision_delay:
+            delay = self.faults.peek("provision_delay")
+            if st == "STARTING" and t - c["phase_at"] >= (a.provision_delay if delay is None
+                                                           else float(delay)):
                 problem = self.provision(c)
                 if problem:
                     self.terminate(c, problem[0], problem[1], errors=True)
@@ -483,18 +488,18 @@ class Emr(aws_common.Emulator):
             self.end_step(s, "CANCELLED", "Cancelled by user request")
             return
         loss = self.faults.take("spot_loss")
-        if loss == "task":
+        if loss in ("task", "cluster"):
             t = time.time()
             for f in c["fleets"]:
-                if f["InstanceFleetType"] != "TASK":
+                if f["InstanceFleetType"] != "TASK" and loss == "task":
                     continue
                 for i in f["instances"]:
                     if i["Market"] == "SPOT" and i["State"] != "TERMINATED":
                         i["State"], i["ended"] = "TERMINATED", t
                         i["reason"] = "Spot instance interruption: EC2 reclaimed the capacity"
+                        i["reason_code"] = "INSTANCE_FAILURE"
             c["spot_interrupted"] = True
-        elif loss == "cluster":
-            c["spot_interrupted"] = True
+        if loss == "cluster":
             job.kill("\nContainer lost: the node running it was reclaimed by EC2\n")
             self.terminate(c, "INSTANCE_FAILURE",
                            "Instance failure: EC2 reclaimed the Spot capacity the cluster's "

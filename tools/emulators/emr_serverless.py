@@ -72,7 +72,10 @@ class Serverless(aws_common.Emulator):
             req = aws_common.json.loads(body) if body else {}
         except ValueError:
             raise ApiError(400, "ValidationException", "body is not JSON")
-        self.record(op, req)
+        uri = {"applicationId": app_id}
+        if len(route) == 4:
+            uri["jobRunId"] = route[3]
+        self.record(op, dict(req, **uri))  # URI members too, as the model's input shape has them
         with self.lock:
             app = self.applications.get(app_id)
             if app is None:

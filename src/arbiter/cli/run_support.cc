@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -72,17 +73,30 @@ runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
   return o;
 }
 
-emr::EmrLauncherOptions EmrOptionsFor(const CommandContext& ctx) {
-  emr::EmrLauncherOptions o;
-  o.python_client_dir = PythonClientFile(ProcessEnv(ctx));
-  o.connect.clock = ctx.env().clock;
-  return o;
+// Remote runs poll every 2 s, backing off to 30 s. ARBITER_POLL_INTERVAL_MS polls faster
+// (emulators, tests): that interval, backing off to 4x it, with a 2 s pipes drain window.
+emr::FollowOptions FollowOptionsFor(const CommandContext& ctx) {
+  emr::FollowOptions f;
+  const auto& get = ctx.env().env.get_env;
+  std::optional<std::string> ms = get ? get("ARBITER_POLL_INTERVAL_MS") : std::nullopt;
+  if (ms && !ms->empty() && ms->size() < 7 &&
+      std::all_of(ms->begin(), ms->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const std::chrono::milliseconds v(std::max(1, std::stoi(*ms)));
+    f.poll_initial = v;
+    f.poll_max = 4 * v;
+    f.cancel_check = v;
+    f.reader.drain_window = std::chrono::seconds(2);
+    f.reader.drain_pause = v;
+  }
+  return f;
 }
 
-emr::EmrServerlessLauncherOptions EmrServerlessOptionsFor(const CommandContext& ctx) {
-  emr::EmrServerlessLauncherOptions o;
+template <typename Options>
+Options RemoteOptionsFor(const CommandContext& ctx) {
+  Options o;
   o.python_client_dir = PythonClientFile(ProcessEnv(ctx));
   o.connect.clock = ctx.env().clock;
+  o.follow = FollowOptionsFor(ctx);
   return o;
 }
 
@@ -101,10 +115,10 @@ runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
         slot = std::make_unique<runs::LocalLauncher>(storage_, LocalOptionsFor(ctx_, project_));
         break;
       case definitions::RuntimeType::kEmr:
-        slot = std::make_unique<emr::EmrLauncher>(storage_, EmrOptionsFor(ctx_));
+        slot = std::make_unique<emr::EmrLauncher>(storage_, RemoteOptionsFor<emr::EmrLauncherOptions>(ctx_));
         break;
       case definitions::RuntimeType::kEmrServerless:
-        slot = std::make_unique<emr::EmrServerlessLauncher>(storage_, EmrServerlessOptionsFor(ctx_));
+        slot = std::make_unique<emr::EmrServerlessLauncher>(storage_, RemoteOptionsFor<emr::EmrServerlessLauncherOptions>(ctx_));
         break;
       default:
         return nullptr;

@@ -178,8 +178,9 @@ class EmrJob final : public RemoteJob {
         double start = Num(t, "CreationDateTime"), end = Num(t, "EndDateTime");
         if (end <= 0) end = ended > 0 ? ended : now;
         std::string market = Str(i, "Market").empty() ? "ON_DEMAND" : Str(i, "Market");
-        if (market == "SPOT" && ended > 0 && Num(t, "EndDateTime") > 0 && Num(t, "EndDateTime") < ended - 1) {
-          u.spot_interrupted = true;  // a spot node went before the cluster did
+        const json& why = i.value("Status", json::object()).value("StateChangeReason", json::object());
+        if (market == "SPOT" && !Str(why, "Code").empty() && Str(why, "Code") != "CLUSTER_TERMINATED") {
+          u.spot_interrupted = true;  // a spot node went, and not with its cluster
         }
         Group& g = groups[{RoleOf(fleet_types[Str(i, "InstanceFleetId")]), Str(i, "InstanceType"), market}];
         ++g.count;
