@@ -120,6 +120,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   exec_cmd->add_flag("--recover", exec.recover);
   exec_cmd->add_option("--concurrency", exec.concurrency);
 
+  auto runtimes = AddRuntimesCommands(app);
+
   InitArgs init;
   auto* init_cmd = app.add_subcommand("init", "Create a new project with a working example");
   init_cmd->add_option("DIR", init.dir, "Directory to create the project in")->required();
@@ -156,6 +158,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (*cancel_cmd) return RunCancel(ctx, cancel);
   if (*mats_cmd) return RunMaterializations(ctx, mats);
   if (*exec_cmd) return RunExecute(ctx, exec);
+  if (auto code = runtimes(ctx)) return *code;
   err << "error: no command given\nrun 'arbiter --help' for usage\n";
   return kExitUsage;
 }

@@ -17,7 +17,9 @@
 
 #include "arbiter/aws/s3rver_fixture.h"
 #include "arbiter/cli/cli.h"
+#include "arbiter/emr/aws_api_client.h"
 #include "arbiter/emr/emulator_fixture.h"
+#include "arbiter/http/curl_http_client.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/storage/open_storage.h"
 #include "arbiter/testing/temp_dir.h"
@@ -363,9 +365,69 @@ TEST_F(EmrEndToEndTest, InjectedFaultsAreSurvivedOrReportedWithTheirReason) {
   EXPECT_THAT(run["stderr_tail"].get<std::string>(), HasSubstr("boom"));
 
   // No cluster is left behind by any of it.
-  for (const json& c : emr_->Admin("state")["clusters"]) {
+  const json final_state = emr_->Admin("state");
+  for (const json& c : final_state["clusters"]) {
     EXPECT_THAT(c["Status"]["State"].get<std::string>(), HasSubstr("TERMINATED"));
   }
+}
+
+TEST_F(EmrEndToEndTest, OrphansAreClustersOfEndedOrUnknownRunsOfThisProject) {
+  NodesLocally(kNodesKey);
+  Output o = Materialize("commoncrawl/edges", kNodesKey, "emr");  // a finished run, cluster gone
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  const std::string finished = LatestRun()["run_id"];
+  // Clusters left running: one for that finished run, one for a run this storage never saw,
+  // one of another project and one not made by Arbiter.
+  aws::StaticCredentialsProvider creds({kKey, kSecret, "", std::nullopt});
+  http::CurlHttpClient http;
+  emr::AwsApiClient api(&http, &creds, &clock_,
+                        {emr_->endpoint(), "us-east-1", "elasticmapreduce", "ElasticMapReduce"});
+  auto make = [&](const std::string& name, json tags) {
+    json body = {{"Name", name},
+                 {"ReleaseLabel", "emr-7.2.0"},
+                 {"Instances",
+                  {{"KeepJobFlowAliveWhenNoSteps", true},
+                   {"InstanceFleets",
+                    json::array({{{"InstanceFleetType", "MASTER"},
+                                  {"TargetOnDemandCapacity", 1},
+                                  {"InstanceTypeConfigs", json::array({{{"InstanceType", "m5.xlarge"}}})}}})}}},
+                 {"Tags", tags}};
+    auto r = api.Call("RunJobFlow", body, false);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)["JobFlowId"].get<std::string>() : "";
+  };
+  auto tags = [](const std::string& run, const std::string& project) {
+    return json::array({{{"Key", "arbiter:run-id"}, {"Value", run}},
+                        {{"Key", "arbiter:project"}, {"Value", project}}});
+  };
+  const std::string of_finished = make("arbiter " + finished + " x", tags(finished, "commoncrawl"));
+  const std::string of_unknown = make("arbiter 0123456789abcdef x", tags("0123456789abcdef", "commoncrawl"));
+  const std::string other_project = make("arbiter fedcba9876543210 x", tags("fedcba9876543210", "other"));
+  const std::string not_ours = make("nightly-etl", json::array());
+
+  json listed = Json({"runtimes", "orphans"});
+  std::set<std::string> ids;
+  for (const json& r : listed) ids.insert(r["cluster_id"].get<std::string>());
+  EXPECT_EQ(ids, (std::set<std::string>{of_finished, of_unknown})) << listed.dump();
+  for (const json& r : listed) {
+    EXPECT_EQ(r["why"], r["cluster_id"] == of_finished ? "run ended SUCCESS"
+                                                        : "run unknown to this project's storage");
+  }
+  o = Run({"runtimes", "orphans", "--terminate"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("terminating"));
+  ASSERT_TRUE(WaitUntil([&] {
+    std::map<std::string, std::string> state;
+    const json now = emr_->Admin("state");
+    for (const json& c : now["clusters"]) state[c["Id"].get<std::string>()] = c["Status"]["State"].get<std::string>();
+    return state[of_finished] == "TERMINATED" && state[of_unknown] == "TERMINATED";
+  }, std::chrono::seconds(10))) << emr_->Admin("state").dump();
+  std::map<std::string, std::string> state;
+  const json after = emr_->Admin("state");
+  for (const json& c : after["clusters"]) state[c["Id"].get<std::string>()] = c["Status"]["State"].get<std::string>();
+  EXPECT_EQ(state[other_project], "WAITING");
+  EXPECT_EQ(state[not_ours], "WAITING");
+  EXPECT_THAT(Run({"runtimes", "orphans"}).out, HasSubstr("no orphaned clusters"));
 }
 
 }  // namespace
