@@ -174,6 +174,17 @@ class EmrEndToEndTest : public ::testing::Test {
     auto run = (*storage)->GetRun(run_id);
     return run.ok() ? run->external_id : "";
   }
+  // The latest run of `asset` once its platform id is stored (its cluster exists); "" if never.
+  std::string WaitForPlatformId(const std::string& asset) {
+    std::string id;
+    bool stored = WaitUntil([&] {
+      json run = LatestRun();
+      if (!run.is_object() || run["asset"] != asset) return false;
+      id = run["run_id"];
+      return !ExternalId(id).empty();
+    });
+    return stored ? id : "";
+  }
   void Fault(emr::testing::EmulatorProcess& e, const json& faults) {
     ASSERT_FALSE(e.Admin("faults", faults.dump()).is_null());
   }
@@ -258,13 +269,8 @@ TEST_F(EmrEndToEndTest, CancelTerminatesTheClusterAndLeavesNone) {
   Fault(*emr_, {{"provision_delay", 30}});
   Output result;
   std::thread materialize([&] { result = Materialize("commoncrawl/edges", kNodesKey, "emr"); });
-  std::string id;
-  ASSERT_TRUE(WaitUntil([&] {
-    json run = LatestRun();
-    if (!run.is_object() || run["asset"] != "commoncrawl/edges") return false;
-    id = run["run_id"];
-    return !ExternalId(id).empty();
-  }));
+  const std::string id = WaitForPlatformId("commoncrawl/edges");
+  ASSERT_FALSE(id.empty());
   Output c = Run({"cancel", id});
   materialize.join();
   EXPECT_EQ(c.code, kExitOk) << c.err;
@@ -289,13 +295,8 @@ TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedByANewOneWithoutASecondCluster) {
   spec.stderr_path = (dir_.path() / "arbiter.err").string();
   auto arbiter = runs::SpawnProcess(spec);
   ASSERT_TRUE(arbiter.ok()) << arbiter.status().ToString();
-  std::string id;
-  ASSERT_TRUE(WaitUntil([&] {
-    json run = LatestRun();
-    if (!run.is_object() || run["asset"] != "commoncrawl/edges") return false;
-    id = run["run_id"];
-    return !ExternalId(id).empty();
-  }));
+  const std::string id = WaitForPlatformId("commoncrawl/edges");
+  ASSERT_FALSE(id.empty());
   kill(static_cast<pid_t>(arbiter->pid), SIGKILL);
   int st = 0;
   waitpid(static_cast<pid_t>(arbiter->pid), &st, 0);

@@ -5,7 +5,6 @@
 
 #include "arbiter/common/strings.h"
 #include "arbiter/emr/job_requests.h"
-#include "arbiter/runs/run_context.h"
 
 namespace arbiter::emr {
 
@@ -13,10 +12,6 @@ namespace {
 
 using nlohmann::json;
 using storage::RunStatus;
-
-TimePoint NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 std::string Str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
@@ -274,15 +269,8 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
   const storage::RunRecord& run = request.run;
   const definitions::EmrRuntimeConfig& emr = request.runtime->emr;
   runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  storage::RunUpdate starting;
-  starting.owner = SelfOwner();
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued},
-                                                               RunStatus::kStarting, starting));
-  if (!moved) {
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
-    return runs::RunResult{now.status, "run was " + std::string(storage::RunStatusName(now.status)) +
-                                           " before it started"};
-  }
+  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started, BeginRemoteRun(storage_, run));
+  if (not_started) return *not_started;
   auto fail = [&](const Status& s) {
     return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
   };
@@ -300,24 +288,12 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
     if (!choice.ok()) return fail(choice.status());
     plan.instances = *choice;
   }
-  if (request.asset->job.kind != definitions::JobKind::kCommand) {
-    Result<StagedCode> code = StageJobCode(*(*conn)->s3, *staging, request.project->root,
-                                           request.asset->job, options_.python_client_dir);
-    if (!code.ok()) return fail(code.status().WithContext("stage the job's code"));
-    plan.code = *code;
-    recorder.AddStatus("info", "code staged: " + plan.code.entry_point + " (" +
-                                   std::to_string(plan.code.uploaded) + " new file(s))");
-  }
   pipes::MessageProcessor processor(&recorder);
   S3PipesSession pipes((*conn)->s3.get(), (*conn)->s3_options, *staging, run, &processor,
                        options_.connect.clock, options_.follow.reader);
-  Result<pipes::OrderedJson> context = runs::BuildRunContext(request, "emr");
-  if (!context.ok()) return fail(context.status());
-  Result<std::map<std::string, std::string>> bootstrap = pipes.Start(*context);
-  if (!bootstrap.ok()) return fail(bootstrap.status().WithContext("pipes context to S3"));
-  Result<std::map<std::string, std::string>> env = JobEnvironment(request, *bootstrap);
-  if (!env.ok()) return fail(env.status());
-  plan.env = *env;
+  Status prepared = PrepareRemoteJob(request, *(*conn)->s3, *staging, options_.python_client_dir,
+                                     "emr", pipes, recorder, &plan.code, &plan.env);
+  if (!prepared.ok()) return fail(prepared);
 
   AwsApiClient& api = *(*conn)->api;
   std::string cluster_id, step_id;
@@ -385,19 +361,8 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
   const storage::RunRecord& run = request.run;
   const definitions::EmrRuntimeConfig& emr = request.runtime->emr;
   runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  storage::RunUpdate claim;
-  claim.owner = SelfOwner();
-  claim.if_owner = run.owner;
-  ARBITER_ASSIGN_OR_RETURN(bool claimed, storage_->TransitionRun(run.run_id, {run.status}, run.status, claim));
-  if (!claimed) return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
-  if (run.status == RunStatus::kQueued) {
-    storage::RunUpdate u;
-    u.ended_at = NowSeconds();
-    u.failure_reason = "orchestrator stopped before the run started";
-    ARBITER_RETURN_IF_ERROR(
-        storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u).status());
-    return runs::RunResult{RunStatus::kCanceled, *u.failure_reason};
-  }
+  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> done, ClaimRemoteRun(storage_, run));
+  if (done) return *done;
   auto fail = [&](const std::string& why) {
     return FailRemoteRun(storage_, run, run.status, recorder, why);
   };

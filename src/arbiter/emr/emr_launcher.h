@@ -16,11 +16,8 @@
 
 namespace arbiter::emr {
 
-struct EmrLauncherOptions {
+struct EmrLauncherOptions : RemoteLauncherOptions {
   runs::InstanceChooser chooser = runs::ExplicitInstanceTypes;
-  std::string python_client_dir;  // arbiter_pipes.py is shipped with every job from here
-  FollowOptions follow;
-  ConnectOptions connect;         // clock required
 };
 
 // Finds an active cluster created for `run_id` (by name, confirmed by its tag).

@@ -1,7 +1,6 @@
 #include "arbiter/emr/emr_serverless_launcher.h"
 
 #include "arbiter/emr/job_requests.h"
-#include "arbiter/runs/run_context.h"
 
 namespace arbiter::emr {
 
@@ -9,10 +8,6 @@ namespace {
 
 using nlohmann::json;
 using storage::RunStatus;
-
-TimePoint NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 std::string Str(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
@@ -123,15 +118,8 @@ Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& r
   const storage::RunRecord& run = request.run;
   const definitions::EmrServerlessRuntimeConfig& cfg = request.runtime->emr_serverless;
   runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  storage::RunUpdate starting;
-  starting.owner = SelfOwner();
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued},
-                                                               RunStatus::kStarting, starting));
-  if (!moved) {
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
-    return runs::RunResult{now.status, "run was " + std::string(storage::RunStatusName(now.status)) +
-                                           " before it started"};
-  }
+  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started, BeginRemoteRun(storage_, run));
+  if (not_started) return *not_started;
   auto fail = [&](const Status& s) {
     return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
   };
@@ -145,22 +133,12 @@ Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& r
   if (!staging.ok()) return fail(staging.status());
   JobPlan plan;
   plan.request = &request;
-  Result<StagedCode> code = StageJobCode(*(*conn)->s3, *staging, request.project->root,
-                                         request.asset->job, options_.python_client_dir);
-  if (!code.ok()) return fail(code.status().WithContext("stage the job's code"));
-  plan.code = *code;
-  recorder.AddStatus("info", "code staged: " + plan.code.entry_point + " (" +
-                                 std::to_string(plan.code.uploaded) + " new file(s))");
   pipes::MessageProcessor processor(&recorder);
   S3PipesSession pipes((*conn)->s3.get(), (*conn)->s3_options, *staging, run, &processor,
                        options_.connect.clock, options_.follow.reader);
-  Result<pipes::OrderedJson> context = runs::BuildRunContext(request, "emr-serverless");
-  if (!context.ok()) return fail(context.status());
-  Result<std::map<std::string, std::string>> bootstrap = pipes.Start(*context);
-  if (!bootstrap.ok()) return fail(bootstrap.status().WithContext("pipes context to S3"));
-  Result<std::map<std::string, std::string>> env = JobEnvironment(request, *bootstrap);
-  if (!env.ok()) return fail(env.status());
-  plan.env = *env;
+  Status prepared = PrepareRemoteJob(request, *(*conn)->s3, *staging, options_.python_client_dir,
+                                     "emr-serverless", pipes, recorder, &plan.code, &plan.env);
+  if (!prepared.ok()) return fail(prepared);
 
   // clientToken = run id makes this safe to retry: the same token returns the same run.
   Result<json> started = (*conn)->api->Rest("StartJobRun", "POST",
@@ -189,19 +167,8 @@ Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& 
   const storage::RunRecord& run = request.run;
   const definitions::EmrServerlessRuntimeConfig& cfg = request.runtime->emr_serverless;
   runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  storage::RunUpdate claim;
-  claim.owner = SelfOwner();
-  claim.if_owner = run.owner;
-  ARBITER_ASSIGN_OR_RETURN(bool claimed, storage_->TransitionRun(run.run_id, {run.status}, run.status, claim));
-  if (!claimed) return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
-  if (run.status == RunStatus::kQueued) {
-    storage::RunUpdate u;
-    u.ended_at = NowSeconds();
-    u.failure_reason = "orchestrator stopped before the run started";
-    ARBITER_RETURN_IF_ERROR(
-        storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u).status());
-    return runs::RunResult{RunStatus::kCanceled, *u.failure_reason};
-  }
+  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> done, ClaimRemoteRun(storage_, run));
+  if (done) return *done;
   auto fail = [&](const std::string& why) {
     return FailRemoteRun(storage_, run, run.status, recorder, why);
   };

@@ -13,11 +13,7 @@
 
 namespace arbiter::emr {
 
-struct EmrServerlessLauncherOptions {
-  std::string python_client_dir;
-  FollowOptions follow;
-  ConnectOptions connect;  // clock required
-};
+using EmrServerlessLauncherOptions = RemoteLauncherOptions;
 
 class EmrServerlessLauncher final : public runs::Launcher {
  public:

@@ -5,6 +5,7 @@
 #include "arbiter/common/duration.h"
 #include "arbiter/pipes/params.h"
 #include "arbiter/runs/process.h"
+#include "arbiter/runs/run_context.h"
 
 namespace arbiter::emr {
 
@@ -76,6 +77,54 @@ void AddLogLines(runs::RunRecorder& recorder, pipes::StdStream stream, std::stri
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
+}
+
+Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
+                                                      const storage::RunRecord& run) {
+  storage::RunUpdate starting;
+  starting.owner = SelfOwner();
+  ARBITER_ASSIGN_OR_RETURN(bool moved, storage->TransitionRun(run.run_id, {RunStatus::kQueued},
+                                                              RunStatus::kStarting, starting));
+  if (moved) return std::optional<runs::RunResult>();
+  ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage->GetRun(run.run_id));
+  return std::optional<runs::RunResult>(runs::RunResult{
+      now.status, "run was " + std::string(storage::RunStatusName(now.status)) + " before it started"});
+}
+
+Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
+                                                      const storage::RunRecord& run) {
+  storage::RunUpdate claim;
+  claim.owner = SelfOwner();
+  claim.if_owner = run.owner;
+  ARBITER_ASSIGN_OR_RETURN(bool claimed, storage->TransitionRun(run.run_id, {run.status}, run.status, claim));
+  if (!claimed) return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
+  if (run.status != RunStatus::kQueued) return std::optional<runs::RunResult>();
+  storage::RunUpdate u;
+  u.ended_at = NowSeconds();
+  u.failure_reason = "orchestrator stopped before the run started";
+  ARBITER_RETURN_IF_ERROR(
+      storage->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u).status());
+  return std::optional<runs::RunResult>(runs::RunResult{RunStatus::kCanceled, *u.failure_reason});
+}
+
+Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
+                        const S3Location& staging, const std::string& pipes_client,
+                        std::string_view runtime_type, S3PipesSession& pipes,
+                        runs::RunRecorder& recorder, StagedCode* code,
+                        std::map<std::string, std::string>* env) {
+  if (request.asset->job.kind != definitions::JobKind::kCommand) {
+    Result<StagedCode> staged =
+        StageJobCode(s3, staging, request.project->root, request.asset->job, pipes_client);
+    if (!staged.ok()) return staged.status().WithContext("stage the job's code");
+    *code = *staged;
+    recorder.AddStatus("info", "code staged: " + code->entry_point + " (" +
+                                   std::to_string(code->uploaded) + " new file(s))");
+  }
+  ARBITER_ASSIGN_OR_RETURN(pipes::OrderedJson context, runs::BuildRunContext(request, runtime_type));
+  Result<std::map<std::string, std::string>> bootstrap = pipes.Start(context);
+  if (!bootstrap.ok()) return bootstrap.status().WithContext("pipes context to S3");
+  ARBITER_ASSIGN_OR_RETURN(*env, JobEnvironment(request, *bootstrap));
+  return Status::Ok();
 }
 
 Result<runs::RunResult> FailRemoteRun(storage::Storage* storage, const storage::RunRecord& run,

@@ -16,6 +16,7 @@
 
 #include "arbiter/aws/s3_blob_store.h"
 #include "arbiter/common/clock.h"
+#include "arbiter/emr/aws_connection.h"
 #include "arbiter/emr/job_staging.h"
 #include "arbiter/runs/launcher.h"
 #include "arbiter/runs/run_recorder.h"
@@ -54,6 +55,13 @@ struct FollowOptions {
   runs::RecorderOptions recorder;
 };
 
+// What both launchers are configured with.
+struct RemoteLauncherOptions {
+  std::string python_client_dir;  // arbiter_pipes.py is shipped with every job from here
+  FollowOptions follow;
+  ConnectOptions connect;         // clock required
+};
+
 // The pipes session of one run over S3, at <staging>/runs/<run id>/.
 class S3PipesSession {
  public:
@@ -86,6 +94,22 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
                                         runs::RunRecorder& recorder,
                                         const runs::CancelSignal& cancel,
                                         const FollowOptions& options);
+
+// Execute's first step: QUEUED -> STARTING with this process as owner. A result when the
+// run must not start (canceled before, or taken by another arbiter).
+Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
+                                                      const storage::RunRecord& run);
+// Reattach's first step: takes the run over from its dead owner; a run still QUEUED
+// never reached the platform and ends CANCELED (the result says so).
+Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
+                                                      const storage::RunRecord& run);
+
+// Stages the job's code, puts the pipes context in S3 and builds the job's environment.
+Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
+                        const S3Location& staging, const std::string& pipes_client,
+                        std::string_view runtime_type, S3PipesSession& pipes,
+                        runs::RunRecorder& recorder, StagedCode* code,
+                        std::map<std::string, std::string>* env);
 
 // Fails a run that never reached the platform (or whose platform run cannot be found).
 Result<runs::RunResult> FailRemoteRun(storage::Storage* storage, const storage::RunRecord& run,
