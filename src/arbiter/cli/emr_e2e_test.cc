@@ -28,15 +28,16 @@ namespace arbiter::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 // One key pair for EMR, EMR Serverless and S3, as on AWS: s3rver's fixed test account.
 constexpr const char* kKey = aws::testing::S3rver::kAccessKey;
 constexpr const char* kSecret = aws::testing::S3rver::kSecretKey;
 const std::string kNodesKey = "CC-MAIN-2024-10|seeds-a";
 
-bool WaitUntil(const std::function<bool()>& pred, std::chrono::seconds limit = std::chrono::seconds(60)) {
+bool WaitUntil(const std::function<bool()>& pred,
+               std::chrono::seconds limit = std::chrono::seconds(60)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pred()) return true;
@@ -66,15 +67,18 @@ class EmrEndToEndTest : public ::testing::Test {
       FAIL() << why;
     }
     if (std::system((Python() + " -c 'import boto3, botocore' 2>/dev/null").c_str()) != 0) {
-      GTEST_SKIP() << "boto3 is not importable by " << Python() << " (scripts/setup.sh installs it)";
+      GTEST_SKIP() << "boto3 is not importable by " << Python()
+                   << " (scripts/setup.sh installs it)";
     }
     fs::copy(fs::path(ARBITER_SOURCE_DIR) / "examples/commoncrawl", project_,
              fs::copy_options::recursive);
     record_ = (dir_.path() / "requests.jsonl").string();
-    std::vector<std::string> common = {"--access-key", kKey, "--secret-key", kSecret,
-                                       "--s3-endpoint", s3_->endpoint(), "--workdir",
-                                       project_.string(), "--state-dir",
-                                       (dir_.path() / "emulator").string(), "--record", record_};
+    std::vector<std::string> common = {"--access-key",  kKey,
+                                       "--secret-key",  kSecret,
+                                       "--s3-endpoint", s3_->endpoint(),
+                                       "--workdir",     project_.string(),
+                                       "--state-dir",   (dir_.path() / "emulator").string(),
+                                       "--record",      record_};
     std::vector<std::string> emr_args = common;
     emr_args.insert(emr_args.end(), {"--provision-delay", "0.1", "--bootstrap-delay", "0.05",
                                      "--terminate-delay", "0.05"});
@@ -104,8 +108,9 @@ class EmrEndToEndTest : public ::testing::Test {
     EXPECT_THAT(ss.str(), HasSubstr("validated "));
   }
 
-  void WriteRuntimes() {
-    std::ofstream(project_ / "runtimes.yaml") << R"(runtimes:
+  void WriteRuntimes(const std::string& existing_cluster = "") {
+    std::ofstream(project_ / "runtimes.yaml")
+        << R"(runtimes:
   local: {type: local, max_concurrency: 2}
   databricks:
     type: databricks
@@ -120,7 +125,10 @@ class EmrEndToEndTest : public ::testing::Test {
     staging: s3://test-bucket/staging
     log_uri: s3://test-bucket/logs
     subnets: [subnet-0123456789abcdef0]
-    endpoint: )" + emr_->endpoint() + R"(
+    endpoint: )" +
+               emr_->endpoint() +
+               (existing_cluster.empty() ? "" : "\n    existing_cluster_id: " + existing_cluster) +
+               R"(
     credentials:
       access_key_id: ${env:ARBITER_E2E_AWS_KEY}
       secret_access_key: ${env:ARBITER_E2E_AWS_SECRET}
@@ -132,7 +140,8 @@ class EmrEndToEndTest : public ::testing::Test {
     execution_role_arn: arn:aws:iam::123456789012:role/arbiter-emr-serverless
     staging: s3://test-bucket/staging
     log_uri: s3://test-bucket/logs
-    endpoint: )" + serverless_->endpoint() + R"(
+    endpoint: )" +
+               serverless_->endpoint() + R"(
     credentials:
       access_key_id: ${env:ARBITER_E2E_AWS_KEY}
       secret_access_key: ${env:ARBITER_E2E_AWS_SECRET}
@@ -174,6 +183,26 @@ class EmrEndToEndTest : public ::testing::Test {
     auto run = (*storage)->GetRun(run_id);
     return run.ok() ? run->external_id : "";
   }
+  // A cluster made outside Arbiter's runs that stays up (KeepJobFlowAliveWhenNoSteps).
+  std::string LongLivedCluster(const std::string& name, const json& tags) {
+    aws::StaticCredentialsProvider creds({kKey, kSecret, "", std::nullopt});
+    http::CurlHttpClient http;
+    emr::AwsApiClient api(&http, &creds, &clock_,
+                          {emr_->endpoint(), "us-east-1", "elasticmapreduce", "ElasticMapReduce"});
+    json body = {
+        {"Name", name},
+        {"ReleaseLabel", "emr-7.2.0"},
+        {"Instances",
+         {{"KeepJobFlowAliveWhenNoSteps", true},
+          {"InstanceFleets", json::array({{{"InstanceFleetType", "MASTER"},
+                                           {"TargetOnDemandCapacity", 1},
+                                           {"InstanceTypeConfigs",
+                                            json::array({{{"InstanceType", "m5.xlarge"}}})}}})}}},
+        {"Tags", tags}};
+    auto r = api.Call("RunJobFlow", body, false);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? (*r)["JobFlowId"].get<std::string>() : "";
+  }
   // The latest run of `asset` once its platform id is stored (its cluster exists); "" if never.
   std::string WaitForPlatformId(const std::string& asset) {
     std::string id;
@@ -210,7 +239,8 @@ TEST_F(EmrEndToEndTest, ExampleRunsOnEmrAndServerlessAsItDoesLocally) {
   json nodes_run = LatestRun();
   EXPECT_EQ(nodes_run["status"], "SUCCESS");
   EXPECT_EQ(nodes_run["runtime"], "emr-serverless");
-  const std::string remote_version = Json({"materializations", "commoncrawl/nodes"})[0]["data_version"];
+  const std::string remote_version =
+      Json({"materializations", "commoncrawl/nodes"})[0]["data_version"];
 
   o = Materialize("commoncrawl/edges", kNodesKey, "emr");
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
@@ -287,8 +317,8 @@ TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedByANewOneWithoutASecondCluster) {
   NodesLocally(kNodesKey);
   Fault(*emr_, {{"provision_delay", 3}});
   runs::SpawnSpec spec;
-  spec.argv = {ARBITER_EXE, "-C", project_.string(), "materialize", "commoncrawl/edges", "-p",
-               kNodesKey, "--runtime", "emr"};
+  spec.argv = {ARBITER_EXE, "-C",      project_.string(), "materialize", "commoncrawl/edges",
+               "-p",        kNodesKey, "--runtime",       "emr"};
   spec.cwd = project_.string();
   for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
   spec.stdout_path = (dir_.path() / "arbiter.out").string();
@@ -303,7 +333,8 @@ TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedByANewOneWithoutASecondCluster) {
 
   Output o = Run({"runs"});  // hands the orphaned run to a background arbiter
   EXPECT_THAT(o.err, HasSubstr("1 run(s) lost their arbiter"));
-  ASSERT_TRUE(WaitUntil([&] { return LatestRun()["status"] == "SUCCESS"; }, std::chrono::seconds(90)))
+  ASSERT_TRUE(
+      WaitUntil([&] { return LatestRun()["status"] == "SUCCESS"; }, std::chrono::seconds(90)))
       << LatestRun().dump() << Run({"logs", id}).out;
   o = Run({"logs", id});
   EXPECT_THAT(o.out, HasSubstr("re-attached to cluster j-"));
@@ -379,31 +410,16 @@ TEST_F(EmrEndToEndTest, OrphansAreClustersOfEndedOrUnknownRunsOfThisProject) {
   const std::string finished = LatestRun()["run_id"];
   // Clusters left running: one for that finished run, one for a run this storage never saw,
   // one of another project and one not made by Arbiter.
-  aws::StaticCredentialsProvider creds({kKey, kSecret, "", std::nullopt});
-  http::CurlHttpClient http;
-  emr::AwsApiClient api(&http, &creds, &clock_,
-                        {emr_->endpoint(), "us-east-1", "elasticmapreduce", "ElasticMapReduce"});
-  auto make = [&](const std::string& name, json tags) {
-    json body = {{"Name", name},
-                 {"ReleaseLabel", "emr-7.2.0"},
-                 {"Instances",
-                  {{"KeepJobFlowAliveWhenNoSteps", true},
-                   {"InstanceFleets",
-                    json::array({{{"InstanceFleetType", "MASTER"},
-                                  {"TargetOnDemandCapacity", 1},
-                                  {"InstanceTypeConfigs", json::array({{{"InstanceType", "m5.xlarge"}}})}}})}}},
-                 {"Tags", tags}};
-    auto r = api.Call("RunJobFlow", body, false);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? (*r)["JobFlowId"].get<std::string>() : "";
-  };
+  auto make = [&](const std::string& name, json tags) { return LongLivedCluster(name, tags); };
   auto tags = [](const std::string& run, const std::string& project) {
     return json::array({{{"Key", "arbiter:run-id"}, {"Value", run}},
                         {{"Key", "arbiter:project"}, {"Value", project}}});
   };
   const std::string of_finished = make("arbiter " + finished + " x", tags(finished, "commoncrawl"));
-  const std::string of_unknown = make("arbiter 0123456789abcdef x", tags("0123456789abcdef", "commoncrawl"));
-  const std::string other_project = make("arbiter fedcba9876543210 x", tags("fedcba9876543210", "other"));
+  const std::string of_unknown =
+      make("arbiter 0123456789abcdef x", tags("0123456789abcdef", "commoncrawl"));
+  const std::string other_project =
+      make("arbiter fedcba9876543210 x", tags("fedcba9876543210", "other"));
   const std::string not_ours = make("nightly-etl", json::array());
 
   json listed = Json({"runtimes", "orphans"});
@@ -412,23 +428,50 @@ TEST_F(EmrEndToEndTest, OrphansAreClustersOfEndedOrUnknownRunsOfThisProject) {
   EXPECT_EQ(ids, (std::set<std::string>{of_finished, of_unknown})) << listed.dump();
   for (const json& r : listed) {
     EXPECT_EQ(r["why"], r["cluster_id"] == of_finished ? "run ended SUCCESS"
-                                                        : "run unknown to this project's storage");
+                                                       : "run unknown to this project's storage");
   }
   o = Run({"runtimes", "orphans", "--terminate"});
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("terminating"));
-  ASSERT_TRUE(WaitUntil([&] {
-    std::map<std::string, std::string> state;
-    const json now = emr_->Admin("state");
-    for (const json& c : now["clusters"]) state[c["Id"].get<std::string>()] = c["Status"]["State"].get<std::string>();
-    return state[of_finished] == "TERMINATED" && state[of_unknown] == "TERMINATED";
-  }, std::chrono::seconds(10))) << emr_->Admin("state").dump();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::map<std::string, std::string> state;
+        const json now = emr_->Admin("state");
+        for (const json& c : now["clusters"])
+          state[c["Id"].get<std::string>()] = c["Status"]["State"].get<std::string>();
+        return state[of_finished] == "TERMINATED" && state[of_unknown] == "TERMINATED";
+      },
+      std::chrono::seconds(10)))
+      << emr_->Admin("state").dump();
   std::map<std::string, std::string> state;
   const json after = emr_->Admin("state");
-  for (const json& c : after["clusters"]) state[c["Id"].get<std::string>()] = c["Status"]["State"].get<std::string>();
+  for (const json& c : after["clusters"])
+    state[c["Id"].get<std::string>()] = c["Status"]["State"].get<std::string>();
   EXPECT_EQ(state[other_project], "WAITING");
   EXPECT_EQ(state[not_ours], "WAITING");
   EXPECT_THAT(Run({"runtimes", "orphans"}).out, HasSubstr("no orphaned clusters"));
+}
+
+TEST_F(EmrEndToEndTest, ExistingClusterRunsAStepAndStaysUp) {
+  NodesLocally(kNodesKey);
+  const std::string shared = LongLivedCluster("nightly shared cluster", json::array());
+  ASSERT_FALSE(shared.empty());
+  WriteRuntimes(shared);
+  Output o = Materialize("commoncrawl/edges", kNodesKey, "emr");
+  ASSERT_EQ(o.code, kExitOk) << o.err << Run({"logs", LatestRun()["run_id"]}).out;
+  const std::string id = LatestRun()["run_id"];
+  EXPECT_EQ(ExternalId(id), shared);
+  json state = emr_->Admin("state");
+  EXPECT_EQ(state["counts"]["AddJobFlowSteps"], 1);
+  EXPECT_EQ(state["counts"]["RunJobFlow"], 1);  // only the test's own cluster
+  ASSERT_EQ(state["clusters"].size(), 1u);
+  EXPECT_EQ(state["clusters"][0]["Status"]["State"], "WAITING");  // shared: left running
+  EXPECT_EQ(state["clusters"][0]["Steps"][0]["Status"]["State"], "COMPLETED");
+  EXPECT_EQ(Json({"materializations", "commoncrawl/edges"})[0]["run_id"], id);
+  json usage = Usage(id);
+  ASSERT_TRUE(usage.is_object());
+  EXPECT_EQ(usage["details"]["shared_cluster"], true);
+  EXPECT_TRUE(usage["nodes"].empty());
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ int RunRuntimesOrphans(CommandContext& ctx, const OrphansArgs& args) {
   for (const auto& [name, rt] : p.runtimes) {
     if (rt.type != definitions::RuntimeType::kEmr) continue;
     if (!args.runtime.empty() && name != args.runtime) continue;
-    std::string where = rt.emr.aws.region + " " + (rt.emr.aws.endpoint ? rt.emr.aws.endpoint->text() : "");
+    std::string where =
+        rt.emr.aws.region + " " + (rt.emr.aws.endpoint ? rt.emr.aws.endpoint->text() : "");
     if (!seen.insert(where).second) continue;
     auto conn = emr::ConnectAws(rt, ctx.env().env, connect);
     Result<std::vector<emr::OrphanCluster>> orphans =
@@ -63,8 +64,12 @@ int RunRuntimesOrphans(CommandContext& ctx, const OrphansArgs& args) {
     for (const auto& o : *orphans) {
       ++found;
       table.AddRow({name, o.cluster_id, o.state, o.run_id, o.why, action});
-      rows.push_back({{"runtime", name}, {"cluster_id", o.cluster_id}, {"name", o.name},
-                      {"state", o.state}, {"run_id", o.run_id}, {"why", o.why},
+      rows.push_back({{"runtime", name},
+                      {"cluster_id", o.cluster_id},
+                      {"name", o.name},
+                      {"state", o.state},
+                      {"run_id", o.run_id},
+                      {"why", o.why},
                       {"terminated", args.terminate && action == "terminating"}});
     }
   }

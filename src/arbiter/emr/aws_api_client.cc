@@ -42,12 +42,19 @@ AwsError ParseAwsError(const http::HttpResponse& response) {
 }
 
 bool IsThrottling(std::string_view code) {
-  static const char* const kCodes[] = {
-      "Throttling",          "ThrottlingException",     "ThrottledException",
-      "RequestThrottledException", "TooManyRequestsException", "RequestLimitExceeded",
-      "RequestThrottled",    "SlowDown",                "LimitExceededException",
-      "ProvisionedThroughputExceededException", "BandwidthLimitExceeded",
-      "PriorRequestNotComplete", "EC2ThrottledException"};
+  static const char* const kCodes[] = {"Throttling",
+                                       "ThrottlingException",
+                                       "ThrottledException",
+                                       "RequestThrottledException",
+                                       "TooManyRequestsException",
+                                       "RequestLimitExceeded",
+                                       "RequestThrottled",
+                                       "SlowDown",
+                                       "LimitExceededException",
+                                       "ProvisionedThroughputExceededException",
+                                       "BandwidthLimitExceeded",
+                                       "PriorRequestNotComplete",
+                                       "EC2ThrottledException"};
   return std::any_of(std::begin(kCodes), std::end(kCodes),
                      [&](const char* c) { return code == c; });
 }
@@ -96,7 +103,8 @@ AwsApiClient::AwsApiClient(http::HttpClient* http, aws::CredentialsProvider* cre
       clock_(clock),
       options_(std::move(options)),
       retry_env_(retry_env ? retry_env : &real_env_) {
-  while (!options_.endpoint.empty() && options_.endpoint.back() == '/') options_.endpoint.pop_back();
+  while (!options_.endpoint.empty() && options_.endpoint.back() == '/')
+    options_.endpoint.pop_back();
 }
 
 Result<nlohmann::json> AwsApiClient::Call(std::string_view operation, const nlohmann::json& input,
@@ -129,9 +137,9 @@ Result<nlohmann::json> AwsApiClient::Send(std::string_view operation, http::Http
                                           bool idempotent) {
   request.idempotent = idempotent;
   request.timeout = options_.timeout;
-  const std::string what = (options_.signing_name == "emr-serverless" ? "EMR Serverless "
-                                                                       : "EMR ") +
-                           std::string(operation);
+  const std::string what =
+      (options_.signing_name == "emr-serverless" ? "EMR Serverless " : "EMR ") +
+      std::string(operation);
   for (int attempt = 1;; ++attempt) {
     ARBITER_ASSIGN_OR_RETURN(aws::Credentials creds, credentials_->Get());
     http::HttpRequest signed_request = request;

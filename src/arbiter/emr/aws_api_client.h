@@ -9,10 +9,9 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "arbiter/aws/credentials.h"
 #include "arbiter/common/clock.h"
@@ -22,11 +21,11 @@
 namespace arbiter::emr {
 
 struct AwsApiOptions {
-  std::string endpoint;        // https://elasticmapreduce.us-east-1.amazonaws.com
+  std::string endpoint;  // https://elasticmapreduce.us-east-1.amazonaws.com
   std::string region;
-  std::string signing_name;    // elasticmapreduce | emr-serverless
-  std::string target_prefix;   // JSON 1.1 only: ElasticMapReduce
-  int throttle_attempts = 6;   // non-idempotent calls: tries while throttled
+  std::string signing_name;   // elasticmapreduce | emr-serverless
+  std::string target_prefix;  // JSON 1.1 only: ElasticMapReduce
+  int throttle_attempts = 6;  // non-idempotent calls: tries while throttled
   std::chrono::milliseconds timeout{60'000};
 };
 

@@ -16,8 +16,8 @@
 namespace arbiter::emr {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class RecordingEnv final : public http::RetryEnv {
  public:
@@ -33,27 +33,37 @@ class RecordingEnv final : public http::RetryEnv {
   std::chrono::steady_clock::time_point now_{};
 };
 
-AwsApiOptions EmrOptions(std::string endpoint = "https://elasticmapreduce.us-east-1.amazonaws.com") {
+AwsApiOptions EmrOptions(
+    std::string endpoint = "https://elasticmapreduce.us-east-1.amazonaws.com") {
   return {std::move(endpoint), "us-east-1", "elasticmapreduce", "ElasticMapReduce"};
 }
 
 TEST(AwsErrorTest, BothProtocolsShapesAndTheirRetryMeaning) {
-  AwsError e = ParseAwsError({400, {}, R"({"__type":"com.amazon#ThrottlingException","message":"Rate exceeded"})"});
+  AwsError e = ParseAwsError(
+      {400, {}, R"({"__type":"com.amazon#ThrottlingException","message":"Rate exceeded"})"});
   EXPECT_EQ(e.code, "ThrottlingException");
   EXPECT_EQ(e.message, "Rate exceeded");
   EXPECT_EQ(AwsErrorStatus(e, "EMR RunJobFlow").code(), StatusCode::kResourceExhausted);
-  e = ParseAwsError({404, {{"x-amzn-ErrorType", "ResourceNotFoundException:http://internal.amazon.com/"}},
-                     R"({"Message":"Job run 00f does not exist"})"});
+  e = ParseAwsError(
+      {404,
+       {{"x-amzn-ErrorType", "ResourceNotFoundException:http://internal.amazon.com/"}},
+       R"({"Message":"Job run 00f does not exist"})"});
   EXPECT_EQ(e.code, "ResourceNotFoundException");
   EXPECT_EQ(e.message, "Job run 00f does not exist");
   EXPECT_EQ(AwsErrorStatus(e, "x").code(), StatusCode::kNotFound);
-  e = ParseAwsError({400, {}, R"({"__type":"InvalidRequestException","ErrorCode":"INVALID_REQUEST","Message":"Cluster id 'j-1' is not valid."})"});
+  e = ParseAwsError(
+      {400,
+       {},
+       R"({"__type":"InvalidRequestException","ErrorCode":"INVALID_REQUEST","Message":"Cluster id 'j-1' is not valid."})"});
   Status s = AwsErrorStatus(e, "EMR DescribeCluster");
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "EMR DescribeCluster: InvalidRequestException: Cluster id 'j-1' is not valid.");
+  EXPECT_EQ(s.message(),
+            "EMR DescribeCluster: InvalidRequestException: Cluster id 'j-1' is not valid.");
   EXPECT_EQ(AwsErrorStatus(ParseAwsError({500, {}, ""}), "x").code(), StatusCode::kUnavailable);
-  EXPECT_EQ(AwsErrorStatus(ParseAwsError({400, {}, R"({"__type":"InvalidSignatureException"})"}), "x").code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      AwsErrorStatus(ParseAwsError({400, {}, R"({"__type":"InvalidSignatureException"})"}), "x")
+          .code(),
+      StatusCode::kPermissionDenied);
 }
 
 TEST(AwsApiClientTest, SignsJson11AndRetriesAThrottledCreate) {
@@ -95,8 +105,9 @@ TEST(AwsApiClientTest, ACreateIsNotRepeatedAfterAServerError) {
 }
 
 TEST(GunzipTest, DecodesWhatEmrWritesAndRefusesOtherBytes) {
-  const unsigned char gz[] = {31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 203, 201, 204, 75, 85, 200, 207, 75,
-                              229, 202, 1, 49, 74, 202, 243, 185, 0, 139, 215, 244, 117, 18, 0, 0, 0};
+  const unsigned char gz[] = {31,  139, 8,  0,   0,   0,   0,   0,   2, 3,  203, 201,
+                              204, 75,  85, 200, 207, 75,  229, 202, 1, 49, 74,  202,
+                              243, 185, 0,  139, 215, 244, 117, 18,  0, 0,  0};
   auto text = Gunzip(std::string_view(reinterpret_cast<const char*>(gz), sizeof gz));
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_EQ(*text, "line one\nline two\n");
@@ -112,11 +123,12 @@ TEST(AwsApiClientTest, TheEmulatorVerifiesOurSignaturesAndRefusesAWrongSecret) {
   std::string why;
   std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   auto emr = testing::EmulatorProcess::Start(
-      python, "emr", {"--access-key", "AKIDTEST", "--secret-key", "right-secret", "--workdir", "/tmp"}, &why);
+      python, "emr",
+      {"--access-key", "AKIDTEST", "--secret-key", "right-secret", "--workdir", "/tmp"}, &why);
   ASSERT_TRUE(emr) << why;
   auto serverless = testing::EmulatorProcess::Start(
-      python, "emr-serverless", {"--access-key", "AKIDTEST", "--secret-key", "right-secret", "--workdir", "/tmp"},
-      &why);
+      python, "emr-serverless",
+      {"--access-key", "AKIDTEST", "--secret-key", "right-secret", "--workdir", "/tmp"}, &why);
   ASSERT_TRUE(serverless) << why;
   http::CurlHttpClient http;
   SystemClock clock;
@@ -131,12 +143,16 @@ TEST(AwsApiClientTest, TheEmulatorVerifiesOurSignaturesAndRefusesAWrongSecret) {
   EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
   EXPECT_THAT(refused.status().message(), HasSubstr("InvalidSignatureException"));
 
-  AwsApiClient rest(&http, &good, &clock, {serverless->endpoint(), "us-east-1", "emr-serverless", ""});
-  auto missing = rest.Rest("GetJobRun", "GET", "/applications/00fabcd1234efg09/jobruns/nope", nullptr, true);
+  AwsApiClient rest(&http, &good, &clock,
+                    {serverless->endpoint(), "us-east-1", "emr-serverless", ""});
+  auto missing =
+      rest.Rest("GetJobRun", "GET", "/applications/00fabcd1234efg09/jobruns/nope", nullptr, true);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("ResourceNotFoundException"));
-  AwsApiClient rest_bad(&http, &bad, &clock, {serverless->endpoint(), "us-east-1", "emr-serverless", ""});
-  auto refused_rest = rest_bad.Rest("GetJobRun", "GET", "/applications/00fabcd1234efg09/jobruns/x", nullptr, true);
+  AwsApiClient rest_bad(&http, &bad, &clock,
+                        {serverless->endpoint(), "us-east-1", "emr-serverless", ""});
+  auto refused_rest =
+      rest_bad.Rest("GetJobRun", "GET", "/applications/00fabcd1234efg09/jobruns/x", nullptr, true);
   EXPECT_EQ(refused_rest.status().code(), StatusCode::kPermissionDenied);
 }
 

@@ -39,7 +39,8 @@ Result<std::unique_ptr<AwsConnection>> ConnectAws(const definitions::RuntimeConf
     c->curl = std::make_unique<http::CurlHttpClient>();
     base = c->curl.get();
   }
-  c->retrying = std::make_unique<http::RetryingHttpClient>(base, AwsRetryPolicy(), options.retry_env);
+  c->retrying =
+      std::make_unique<http::RetryingHttpClient>(base, AwsRetryPolicy(), options.retry_env);
 
   aws::EnvLookup lookup = [get = env.get_env](const std::string& name) {
     return get ? get(name) : std::nullopt;
@@ -49,11 +50,12 @@ Result<std::unique_ptr<AwsConnection>> ConnectAws(const definitions::RuntimeConf
     aws::Credentials creds;
     ARBITER_ASSIGN_OR_RETURN(creds.access_key_id,
                              Resolve(*cc.access_key_id, env, what + " credentials.access_key_id"));
-    ARBITER_ASSIGN_OR_RETURN(creds.secret_access_key,
-                             Resolve(*cc.secret_access_key, env, what + " credentials.secret_access_key"));
+    ARBITER_ASSIGN_OR_RETURN(
+        creds.secret_access_key,
+        Resolve(*cc.secret_access_key, env, what + " credentials.secret_access_key"));
     if (cc.session_token) {
-      ARBITER_ASSIGN_OR_RETURN(creds.session_token,
-                               Resolve(*cc.session_token, env, what + " credentials.session_token"));
+      ARBITER_ASSIGN_OR_RETURN(creds.session_token, Resolve(*cc.session_token, env,
+                                                            what + " credentials.session_token"));
     }
     http::RegisterSecret(creds.secret_access_key);
     if (!creds.session_token.empty()) http::RegisterSecret(creds.session_token);
@@ -69,7 +71,8 @@ Result<std::unique_ptr<AwsConnection>> ConnectAws(const definitions::RuntimeConf
     c->credentials = aws::DefaultCredentialsChain(base, lookup, options.clock);
   }
 
-  std::string s3_endpoint = lookup("AWS_ENDPOINT_URL_S3").value_or(lookup("AWS_ENDPOINT_URL").value_or(""));
+  std::string s3_endpoint =
+      lookup("AWS_ENDPOINT_URL_S3").value_or(lookup("AWS_ENDPOINT_URL").value_or(""));
   if (!s3_endpoint.empty()) {
     ARBITER_RETURN_IF_ERROR(CheckEndpoint(s3_endpoint, "AWS_ENDPOINT_URL_S3"));
     c->s3_options.endpoint = s3_endpoint;

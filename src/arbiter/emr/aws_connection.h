@@ -17,10 +17,10 @@
 namespace arbiter::emr {
 
 struct ConnectOptions {
-  const Clock* clock = nullptr;                     // required
-  http::HttpClient* http = nullptr;                 // default: libcurl
-  http::RetryEnv* retry_env = nullptr;              // default: real time
-  RequestObserver observer;                         // sees every API request body
+  const Clock* clock = nullptr;         // required
+  http::HttpClient* http = nullptr;     // default: libcurl
+  http::RetryEnv* retry_env = nullptr;  // default: real time
+  RequestObserver observer;             // sees every API request body
 };
 
 struct AwsConnection {

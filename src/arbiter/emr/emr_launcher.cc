@@ -35,20 +35,24 @@ class EmrJob final : public RemoteJob {
  public:
   EmrJob(AwsConnection* conn, std::string cluster_id, std::string step_id, bool transient,
          std::string region)
-      : conn_(conn), cluster_id_(std::move(cluster_id)), step_id_(std::move(step_id)),
-        transient_(transient), region_(std::move(region)) {}
+      : conn_(conn),
+        cluster_id_(std::move(cluster_id)),
+        step_id_(std::move(step_id)),
+        transient_(transient),
+        region_(std::move(region)) {}
 
   Result<RemoteStatus> Poll() override {
     using Phase = RemoteStatus::Phase;
-    ARBITER_ASSIGN_OR_RETURN(json step, conn_->api->Call("DescribeStep",
-                                                         {{"ClusterId", cluster_id_}, {"StepId", step_id_}},
-                                                         true));
+    ARBITER_ASSIGN_OR_RETURN(
+        json step,
+        conn_->api->Call("DescribeStep", {{"ClusterId", cluster_id_}, {"StepId", step_id_}}, true));
     step_ = step.value("Step", json::object());
     const json& ss = step_.value("Status", json::object());
     std::string step_state = Str(ss, "State");
     std::string cluster_state;
     if (transient_) {
-      ARBITER_ASSIGN_OR_RETURN(json c, conn_->api->Call("DescribeCluster", {{"ClusterId", cluster_id_}}, true));
+      ARBITER_ASSIGN_OR_RETURN(
+          json c, conn_->api->Call("DescribeCluster", {{"ClusterId", cluster_id_}}, true));
       cluster_ = c.value("Cluster", json::object());
       cluster_state = Str(cluster_.value("Status", json::object()), "State");
     }
@@ -60,7 +64,8 @@ class EmrJob final : public RemoteJob {
     // A transient cluster's run ends when the cluster has ended too: usage needs its end
     // time, and a cancel is complete only then.
     const bool cluster_done = !transient_ || ClusterEnded(cluster_state);
-    const json& reason = cluster_.value("Status", json::object()).value("StateChangeReason", json::object());
+    const json& reason =
+        cluster_.value("Status", json::object()).value("StateChangeReason", json::object());
     const std::string cluster_why = "cluster " + cluster_id_ + " " + cluster_state + ": " +
                                     Str(reason, "Code") + ": " + Str(reason, "Message");
     if (step_state == "RUNNING" || step_state == "CANCEL_PENDING") {
@@ -92,11 +97,12 @@ class EmrJob final : public RemoteJob {
   }
 
   Status RequestStop() override {
-    Status first = conn_->api->Call("CancelSteps",
-                                    {{"ClusterId", cluster_id_},
-                                     {"StepIds", json::array({step_id_})},
-                                     {"StepCancellationOption", "TERMINATE_PROCESS"}},
-                                    true)
+    Status first = conn_->api
+                       ->Call("CancelSteps",
+                              {{"ClusterId", cluster_id_},
+                               {"StepIds", json::array({step_id_})},
+                               {"StepCancellationOption", "TERMINATE_PROCESS"}},
+                              true)
                        .status();
     if (!transient_) return first;
     return conn_->api->Call("TerminateJobFlows", {{"JobFlowIds", json::array({cluster_id_})}}, true)
@@ -118,7 +124,8 @@ class EmrJob final : public RemoteJob {
       if (text.ok()) {
         AddLogLines(recorder, stream, *text);
       } else {
-        recorder.AddStatus("warning", "step log " + base + name + " not read: " + text.status().message());
+        recorder.AddStatus("warning",
+                           "step log " + base + name + " not read: " + text.status().message());
       }
     }
   }
@@ -140,7 +147,8 @@ class EmrJob final : public RemoteJob {
     double created = Num(ct, "CreationDateTime"), ready = Num(ct, "ReadyDateTime"),
            ended = Num(ct, "EndDateTime");
     if (ready > 0) u.setup_s = ready - created;
-    if (ended > 0 && Num(st, "EndDateTime") > 0) u.cleanup_s = std::max(0.0, ended - Num(st, "EndDateTime"));
+    if (ended > 0 && Num(st, "EndDateTime") > 0)
+      u.cleanup_s = std::max(0.0, ended - Num(st, "EndDateTime"));
     if (cluster_.contains("NormalizedInstanceHours")) {
       u.normalized_instance_hours = Num(cluster_, "NormalizedInstanceHours");
     }
@@ -173,11 +181,14 @@ class EmrJob final : public RemoteJob {
         double start = Num(t, "CreationDateTime"), end = Num(t, "EndDateTime");
         if (end <= 0) end = ended > 0 ? ended : now;
         std::string market = Str(i, "Market").empty() ? "ON_DEMAND" : Str(i, "Market");
-        const json& why = i.value("Status", json::object()).value("StateChangeReason", json::object());
-        if (market == "SPOT" && !Str(why, "Code").empty() && Str(why, "Code") != "CLUSTER_TERMINATED") {
+        const json& why =
+            i.value("Status", json::object()).value("StateChangeReason", json::object());
+        if (market == "SPOT" && !Str(why, "Code").empty() &&
+            Str(why, "Code") != "CLUSTER_TERMINATED") {
           u.spot_interrupted = true;  // a spot node went, and not with its cluster
         }
-        Group& g = groups[{RoleOf(fleet_types[Str(i, "InstanceFleetId")]), Str(i, "InstanceType"), market}];
+        Group& g = groups[{RoleOf(fleet_types[Str(i, "InstanceFleetId")]), Str(i, "InstanceType"),
+                           market}];
         ++g.count;
         g.seconds += std::max(0.0, end - start);
       }
@@ -219,19 +230,23 @@ Result<std::optional<std::string>> FindRunStep(AwsApiClient& api, const std::str
 
 }  // namespace
 
-Result<std::optional<std::string>> FindRunCluster(AwsApiClient& api, const storage::RunRecord& run) {
+Result<std::optional<std::string>> FindRunCluster(AwsApiClient& api,
+                                                  const storage::RunRecord& run) {
   const std::string prefix = "arbiter " + run.run_id + " ";
-  json in = {{"ClusterStates", json::array({"STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING",
-                                            "TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"})},
-             {"CreatedAfter", std::chrono::duration_cast<std::chrono::seconds>(
-                                  run.created_at.time_since_epoch()).count() - 3600}};
+  json in = {
+      {"ClusterStates", json::array({"STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING",
+                                     "TERMINATING", "TERMINATED", "TERMINATED_WITH_ERRORS"})},
+      {"CreatedAfter",
+       std::chrono::duration_cast<std::chrono::seconds>(run.created_at.time_since_epoch()).count() -
+           3600}};
   std::string marker;
   do {
     if (!marker.empty()) in["Marker"] = marker;
     ARBITER_ASSIGN_OR_RETURN(json page, api.Call("ListClusters", in, true));
     for (const json& c : page.value("Clusters", json::array())) {
       if (Str(c, "Name").rfind(prefix, 0) != 0) continue;
-      ARBITER_ASSIGN_OR_RETURN(json d, api.Call("DescribeCluster", {{"ClusterId", Str(c, "Id")}}, true));
+      ARBITER_ASSIGN_OR_RETURN(json d,
+                               api.Call("DescribeCluster", {{"ClusterId", Str(c, "Id")}}, true));
       for (const json& t : d.value("Cluster", json::object()).value("Tags", json::array())) {
         if (Str(t, "Key") == kRunIdTag && Str(t, "Value") == TagValue(run.run_id)) {
           return std::optional<std::string>(Str(c, "Id"));
@@ -269,12 +284,14 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
   const storage::RunRecord& run = request.run;
   const definitions::EmrRuntimeConfig& emr = request.runtime->emr;
   runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started, BeginRemoteRun(storage_, run));
+  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started,
+                           BeginRemoteRun(storage_, run));
   if (not_started) return *not_started;
   auto fail = [&](const Status& s) {
     return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
   };
-  Result<std::unique_ptr<AwsConnection>> conn = ConnectAws(*request.runtime, *request.env, options_.connect);
+  Result<std::unique_ptr<AwsConnection>> conn =
+      ConnectAws(*request.runtime, *request.env, options_.connect);
   if (!conn.ok()) return fail(conn.status());
   Result<S3Location> staging = S3Location::Parse(emr.aws.staging);
   if (!staging.ok()) return fail(staging.status());
@@ -304,10 +321,12 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
     if (*found) {
       step_id = **found;
     } else {
-      Result<json> added = api.Call("AddJobFlowSteps", BuildAddJobFlowSteps(plan, cluster_id), false);
+      Result<json> added =
+          api.Call("AddJobFlowSteps", BuildAddJobFlowSteps(plan, cluster_id), false);
       if (!added.ok()) return fail(added.status());
       const json ids = (*added).value("StepIds", json::array());
-      if (ids.empty() || !ids[0].is_string()) return fail(InternalError("AddJobFlowSteps returned no step id"));
+      if (ids.empty() || !ids[0].is_string())
+        return fail(InternalError("AddJobFlowSteps returned no step id"));
       step_id = ids[0].get<std::string>();
     }
     recorder.AddStatus("info", "step " + step_id + " added to cluster " + cluster_id);
@@ -325,16 +344,18 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
       Result<json> created = api.Call("RunJobFlow", BuildRunJobFlow(plan), false);
       if (created.ok()) {
         cluster_id = Str(*created, "JobFlowId");
-        recorder.AddStatus("info", "cluster " + cluster_id + " requested (workers: " +
-                                       Join(plan.instances.worker, ", ") + "; release " +
-                                       emr.release_label + ")",
+        recorder.AddStatus("info",
+                           "cluster " + cluster_id +
+                               " requested (workers: " + Join(plan.instances.worker, ", ") +
+                               "; release " + emr.release_label + ")",
                            {{"cluster_id", cluster_id}});
         break;
       }
       if (created.status().code() != StatusCode::kUnavailable || attempt >= 3) {
         return fail(created.status());
       }
-      recorder.AddStatus("warning", created.status().message() + "; checking whether the cluster exists");
+      recorder.AddStatus("warning",
+                         created.status().message() + "; checking whether the cluster exists");
     }
     Result<std::optional<std::string>> step = FindRunStep(api, cluster_id, run);
     if (!step.ok()) return fail(step.status());
@@ -344,8 +365,10 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
   // Stored before polling: a restarted arbiter follows this cluster instead of creating one.
   storage::RunUpdate ids;
   ids.external_id = cluster_id;
-  ARBITER_RETURN_IF_ERROR(storage_->TransitionRun(run.run_id, {RunStatus::kStarting, RunStatus::kCanceling},
-                                                  RunStatus::kStarting, ids)
+  ARBITER_RETURN_IF_ERROR(storage_
+                              ->TransitionRun(run.run_id,
+                                              {RunStatus::kStarting, RunStatus::kCanceling},
+                                              RunStatus::kStarting, ids)
                               .status());
   json cursor = {{"cluster_id", cluster_id}, {"step_id", step_id}, {"next_chunk", 1}};
   ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor));
@@ -353,7 +376,8 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
   followed.run.status = RunStatus::kStarting;
   followed.run.external_id = cluster_id;
   EmrJob job((*conn).get(), cluster_id, step_id, transient, emr.aws.region);
-  return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel, options_.follow);
+  return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel,
+                         options_.follow);
 }
 
 Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
@@ -366,7 +390,8 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
   auto fail = [&](const std::string& why) {
     return FailRemoteRun(storage_, run, run.status, recorder, why);
   };
-  Result<std::unique_ptr<AwsConnection>> conn = ConnectAws(*request.runtime, *request.env, options_.connect);
+  Result<std::unique_ptr<AwsConnection>> conn =
+      ConnectAws(*request.runtime, *request.env, options_.connect);
   if (!conn.ok()) return fail(conn.status().message());
   Result<S3Location> staging = S3Location::Parse(emr.aws.staging);
   if (!staging.ok()) return fail(staging.status().message());
@@ -391,7 +416,8 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
     Result<std::optional<std::string>> step = FindRunStep(api, cluster_id, run);
     if (!step.ok()) return fail(step.status().message());
     if (!*step) {
-      return fail(std::string(runs::kOrchestratorStoppedReason) + " before its step was added to " + cluster_id);
+      return fail(std::string(runs::kOrchestratorStoppedReason) + " before its step was added to " +
+                  cluster_id);
     }
     step_id = **step;
   }
@@ -400,10 +426,11 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
   if (run.external_id.empty()) {
     storage::RunUpdate ids;
     ids.external_id = cluster_id;
-    ARBITER_RETURN_IF_ERROR(storage_->TransitionRun(run.run_id, {run.status}, run.status, ids).status());
+    ARBITER_RETURN_IF_ERROR(
+        storage_->TransitionRun(run.run_id, {run.status}, run.status, ids).status());
   }
-  return Follow(storage_, request, **conn, *staging, cluster_id, step_id, transient, run.reader_cursor,
-                options_.follow, recorder, cancel, options_.connect.clock);
+  return Follow(storage_, request, **conn, *staging, cluster_id, step_id, transient,
+                run.reader_cursor, options_.follow, recorder, cancel, options_.connect.clock);
 }
 
 }  // namespace arbiter::emr

@@ -17,7 +17,10 @@ class ServerlessJob final : public RemoteJob {
  public:
   ServerlessJob(AwsConnection* conn, std::string app, std::string job_run, std::string region,
                 std::optional<std::string> log_uri)
-      : conn_(conn), app_(std::move(app)), job_run_(std::move(job_run)), region_(std::move(region)),
+      : conn_(conn),
+        app_(std::move(app)),
+        job_run_(std::move(job_run)),
+        region_(std::move(region)),
         log_uri_(std::move(log_uri)) {}
 
   std::string Path() const { return "/applications/" + app_ + "/jobruns/" + job_run_; }
@@ -58,7 +61,8 @@ class ServerlessJob final : public RemoteJob {
       if (text.ok()) {
         AddLogLines(recorder, stream, *text);
       } else {
-        recorder.AddStatus("warning", "driver log " + base + name + " not read: " + text.status().message());
+        recorder.AddStatus("warning",
+                           "driver log " + base + name + " not read: " + text.status().message());
       }
     }
   }
@@ -99,10 +103,11 @@ class ServerlessJob final : public RemoteJob {
 // A job run named for this run (ListJobRuns), for a restart that lost the id.
 Result<std::optional<std::string>> FindRunJobRun(AwsApiClient& api, const std::string& app,
                                                  const storage::RunRecord& run) {
-  ARBITER_ASSIGN_OR_RETURN(json page, api.Rest("ListJobRuns", "GET", "/applications/" + app + "/jobruns",
-                                               nullptr, true));
+  ARBITER_ASSIGN_OR_RETURN(json page, api.Rest("ListJobRuns", "GET",
+                                               "/applications/" + app + "/jobruns", nullptr, true));
   for (const json& r : page.value("jobRuns", json::array())) {
-    if (Str(r, "name") == RunResourceName(run)) return std::optional<std::string>(Str(r, "jobRunId"));
+    if (Str(r, "name") == RunResourceName(run))
+      return std::optional<std::string>(Str(r, "jobRunId"));
   }
   return std::optional<std::string>();
 }
@@ -118,7 +123,8 @@ Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& r
   const storage::RunRecord& run = request.run;
   const definitions::EmrServerlessRuntimeConfig& cfg = request.runtime->emr_serverless;
   runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started, BeginRemoteRun(storage_, run));
+  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started,
+                           BeginRemoteRun(storage_, run));
   if (not_started) return *not_started;
   auto fail = [&](const Status& s) {
     return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
@@ -127,7 +133,8 @@ Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& r
     return fail(InvalidArgumentError("EMR Serverless runs Spark and Python scripts only; asset " +
                                      run.asset_key + " is a command job"));
   }
-  Result<std::unique_ptr<AwsConnection>> conn = ConnectAws(*request.runtime, *request.env, options_.connect);
+  Result<std::unique_ptr<AwsConnection>> conn =
+      ConnectAws(*request.runtime, *request.env, options_.connect);
   if (!conn.ok()) return fail(conn.status());
   Result<S3Location> staging = S3Location::Parse(cfg.aws.staging);
   if (!staging.ok()) return fail(staging.status());
@@ -141,25 +148,27 @@ Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& r
   if (!prepared.ok()) return fail(prepared);
 
   // clientToken = run id makes this safe to retry: the same token returns the same run.
-  Result<json> started = (*conn)->api->Rest("StartJobRun", "POST",
-                                            "/applications/" + cfg.application_id + "/jobruns",
-                                            BuildStartJobRun(plan), true);
+  Result<json> started =
+      (*conn)->api->Rest("StartJobRun", "POST", "/applications/" + cfg.application_id + "/jobruns",
+                         BuildStartJobRun(plan), true);
   if (!started.ok()) return fail(started.status());
   const std::string job_run = Str(*started, "jobRunId");
   recorder.AddStatus("info", "job run " + job_run + " started on application " + cfg.application_id,
                      {{"job_run_id", job_run}});
   storage::RunUpdate ids;
   ids.external_id = job_run;
-  ARBITER_RETURN_IF_ERROR(storage_->TransitionRun(run.run_id, {RunStatus::kStarting, RunStatus::kCanceling},
-                                                  RunStatus::kStarting, ids)
+  ARBITER_RETURN_IF_ERROR(storage_
+                              ->TransitionRun(run.run_id,
+                                              {RunStatus::kStarting, RunStatus::kCanceling},
+                                              RunStatus::kStarting, ids)
                               .status());
-  ARBITER_RETURN_IF_ERROR(recorder.Flush({{"application_id", cfg.application_id},
-                                          {"job_run_id", job_run},
-                                          {"next_chunk", 1}}));
+  ARBITER_RETURN_IF_ERROR(recorder.Flush(
+      {{"application_id", cfg.application_id}, {"job_run_id", job_run}, {"next_chunk", 1}}));
   runs::RunRequest followed = request;
   followed.run.status = RunStatus::kStarting;
   ServerlessJob job((*conn).get(), cfg.application_id, job_run, cfg.aws.region, cfg.aws.log_uri);
-  return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel, options_.follow);
+  return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel,
+                         options_.follow);
 }
 
 Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& request,
@@ -172,13 +181,15 @@ Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& 
   auto fail = [&](const std::string& why) {
     return FailRemoteRun(storage_, run, run.status, recorder, why);
   };
-  Result<std::unique_ptr<AwsConnection>> conn = ConnectAws(*request.runtime, *request.env, options_.connect);
+  Result<std::unique_ptr<AwsConnection>> conn =
+      ConnectAws(*request.runtime, *request.env, options_.connect);
   if (!conn.ok()) return fail(conn.status().message());
   Result<S3Location> staging = S3Location::Parse(cfg.aws.staging);
   if (!staging.ok()) return fail(staging.status().message());
   std::string job_run = run.reader_cursor.value("job_run_id", run.external_id);
   if (job_run.empty()) {
-    Result<std::optional<std::string>> found = FindRunJobRun(*(*conn)->api, cfg.application_id, run);
+    Result<std::optional<std::string>> found =
+        FindRunJobRun(*(*conn)->api, cfg.application_id, run);
     if (!found.ok()) return fail(found.status().message());
     if (!*found) {
       return fail(std::string(runs::kOrchestratorStoppedReason) +
@@ -190,9 +201,11 @@ Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& 
                                  run.owner + ") stopped");
   pipes::MessageProcessor processor(&recorder);
   S3PipesSession pipes((*conn)->s3.get(), (*conn)->s3_options, *staging, run, &processor,
-                       options_.connect.clock, ResumeFrom(run.reader_cursor, options_.follow.reader, processor));
+                       options_.connect.clock,
+                       ResumeFrom(run.reader_cursor, options_.follow.reader, processor));
   ServerlessJob job((*conn).get(), cfg.application_id, job_run, cfg.aws.region, cfg.aws.log_uri);
-  return FollowRemoteRun(storage_, request, job, pipes, processor, recorder, cancel, options_.follow);
+  return FollowRemoteRun(storage_, request, job, pipes, processor, recorder, cancel,
+                         options_.follow);
 }
 
 }  // namespace arbiter::emr

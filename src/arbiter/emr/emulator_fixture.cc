@@ -29,8 +29,8 @@ std::unique_ptr<EmulatorProcess> EmulatorProcess::Start(const std::string& pytho
     *why_not = "pipe failed";
     return nullptr;
   }
-  std::vector<std::string> argv = {python, std::string(ARBITER_SOURCE_DIR) + "/tools/arbiter-emulator",
-                                   name, "--port", "0"};
+  std::vector<std::string> argv = {
+      python, std::string(ARBITER_SOURCE_DIR) + "/tools/arbiter-emulator", name, "--port", "0"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> c_argv;
   for (auto& a : argv) c_argv.push_back(a.data());

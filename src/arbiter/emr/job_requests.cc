@@ -143,17 +143,16 @@ json BuildRunJobFlow(const JobPlan& plan) {
   }
   if (sizes.task > 0) {
     int timeout_min = static_cast<int>(std::clamp<int64_t>(emr.spot_timeout.count() / 60, 5, 1440));
-    fleets.push_back(
-        {{"Name", "task"},
-         {"InstanceFleetType", "TASK"},
-         {"TargetSpotCapacity", sizes.task},
-         {"InstanceTypeConfigs", TypeConfigs(plan.instances.worker)},
-         {"LaunchSpecifications",
-          {{"SpotSpecification",
-            {{"TimeoutDurationMinutes", timeout_min},
-             {"TimeoutAction", "SWITCH_TO_ON_DEMAND"},
-             {"AllocationStrategy", emr.allocation_strategy}}},
-           {"OnDemandSpecification", {{"AllocationStrategy", "lowest-price"}}}}}});
+    fleets.push_back({{"Name", "task"},
+                      {"InstanceFleetType", "TASK"},
+                      {"TargetSpotCapacity", sizes.task},
+                      {"InstanceTypeConfigs", TypeConfigs(plan.instances.worker)},
+                      {"LaunchSpecifications",
+                       {{"SpotSpecification",
+                         {{"TimeoutDurationMinutes", timeout_min},
+                          {"TimeoutAction", "SWITCH_TO_ON_DEMAND"},
+                          {"AllocationStrategy", emr.allocation_strategy}}},
+                        {"OnDemandSpecification", {{"AllocationStrategy", "lowest-price"}}}}}});
   }
   json instances = {{"InstanceFleets", fleets},
                     {"KeepJobFlowAliveWhenNoSteps", false},
@@ -192,13 +191,12 @@ json BuildRunJobFlow(const JobPlan& plan) {
                {"AutoTerminationPolicy", {{"IdleTimeout", emr.idle_timeout.count()}}}};
   if (emr.aws.log_uri) body["LogUri"] = *emr.aws.log_uri;
   if (compute.max_workers && *compute.max_workers > compute.workers) {
-    body["ManagedScalingPolicy"] = {
-        {"ComputeLimits",
-         {{"UnitType", "InstanceFleetUnits"},
-          {"MinimumCapacityUnits", std::max(1, compute.workers)},
-          {"MaximumCapacityUnits", *compute.max_workers},
-          {"MaximumOnDemandCapacityUnits", std::max(1, sizes.core)},
-          {"MaximumCoreCapacityUnits", std::max(1, sizes.core)}}}};
+    body["ManagedScalingPolicy"] = {{"ComputeLimits",
+                                     {{"UnitType", "InstanceFleetUnits"},
+                                      {"MinimumCapacityUnits", std::max(1, compute.workers)},
+                                      {"MaximumCapacityUnits", *compute.max_workers},
+                                      {"MaximumOnDemandCapacityUnits", std::max(1, sizes.core)},
+                                      {"MaximumCoreCapacityUnits", std::max(1, sizes.core)}}}};
   }
   if (const auto* o = OverrideFor(r); o && o->cluster.is_object() && !o->cluster.empty()) {
     body.merge_patch(o->cluster);
@@ -243,7 +241,8 @@ std::string SparkSubmitParameters(const JobPlan& plan) {
   conf.emplace_back("spark.executor.memory", heap(exec.memory_gb));
   if (c.max_workers && *c.max_workers > c.workers) {
     conf.emplace_back("spark.dynamicAllocation.enabled", "true");
-    conf.emplace_back("spark.dynamicAllocation.minExecutors", std::to_string(std::max(1, c.workers)));
+    conf.emplace_back("spark.dynamicAllocation.minExecutors",
+                      std::to_string(std::max(1, c.workers)));
     conf.emplace_back("spark.dynamicAllocation.maxExecutors", std::to_string(*c.max_workers));
   } else {
     conf.emplace_back("spark.dynamicAllocation.enabled", "false");
@@ -273,16 +272,15 @@ json BuildStartJobRun(const JobPlan& plan) {
   const definitions::EmrServerlessRuntimeConfig& s = r.runtime->emr_serverless;
   json tags = json::object();
   for (const json& t : Tags(r)) tags[t["Key"].get<std::string>()] = t["Value"];
-  json body = {
-      {"clientToken", r.run.run_id},  // a retried start returns the same job run
-      {"executionRoleArn", s.execution_role_arn},
-      {"name", RunResourceName(r.run)},
-      {"jobDriver",
-       {{"sparkSubmit",
-         {{"entryPoint", plan.code.entry_point},
-          {"entryPointArguments", r.asset->job.args},
-          {"sparkSubmitParameters", SparkSubmitParameters(plan)}}}}},
-      {"tags", tags}};
+  json body = {{"clientToken", r.run.run_id},  // a retried start returns the same job run
+               {"executionRoleArn", s.execution_role_arn},
+               {"name", RunResourceName(r.run)},
+               {"jobDriver",
+                {{"sparkSubmit",
+                  {{"entryPoint", plan.code.entry_point},
+                   {"entryPointArguments", r.asset->job.args},
+                   {"sparkSubmitParameters", SparkSubmitParameters(plan)}}}}},
+               {"tags", tags}};
   if (s.aws.log_uri) {
     body["configurationOverrides"] = {
         {"monitoringConfiguration", {{"s3MonitoringConfiguration", {{"logUri", *s.aws.log_uri}}}}}};

@@ -7,8 +7,8 @@
 namespace arbiter::emr {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class JobRequestsTest : public ::testing::Test {
  protected:
@@ -35,7 +35,9 @@ class JobRequestsTest : public ::testing::Test {
     request_.run.asset_key = "graph/edges";
     request_.run.partition_key = "2024-01|a";
     plan_.request = &request_;
-    plan_.code = {"s3://stage/code/aa/edges.py", {"s3://stage/code/bb/ccgraph.py", "s3://stage/code/cc/arbiter_pipes.py"}, 0};
+    plan_.code = {"s3://stage/code/aa/edges.py",
+                  {"s3://stage/code/bb/ccgraph.py", "s3://stage/code/cc/arbiter_pipes.py"},
+                  0};
     plan_.env = {{"DAGSTER_PIPES_CONTEXT", "eJxx"}, {"ARBITER_RUN_ID", "0123456789abcdef"}};
     plan_.instances = {{"m5.xlarge"}, {"r5.4xlarge", "r5a.4xlarge"}};
   }
@@ -98,7 +100,8 @@ TEST_F(JobRequestsTest, SparkConfigurationKeepsTheDriverOnCoreAndOneAttempt) {
   EXPECT_EQ(step["HadoopJarStep"]["Args"],
             json({"spark-submit", "--deploy-mode", "cluster", "--py-files",
                   "s3://stage/code/bb/ccgraph.py,s3://stage/code/cc/arbiter_pipes.py", "--conf",
-                  "spark.sql.shuffle.partitions=2000", "s3://stage/code/aa/edges.py", "--input", "data"}));
+                  "spark.sql.shuffle.partitions=2000", "s3://stage/code/aa/edges.py", "--input",
+                  "data"}));
 }
 
 TEST_F(JobRequestsTest, NoSpotMeansAllCoreAndAutoscalingAddsManagedScaling) {
@@ -154,14 +157,16 @@ TEST_F(JobRequestsTest, StartJobRunUsesTheRunIdAsClientTokenAndDriverEnv) {
   EXPECT_EQ(body["executionTimeoutMinutes"], 61);
   EXPECT_EQ(body["jobDriver"]["sparkSubmit"]["entryPoint"], "s3://stage/code/aa/edges.py");
   EXPECT_EQ(body["jobDriver"]["sparkSubmit"]["entryPointArguments"], json({"--input", "data"}));
-  EXPECT_EQ(body["configurationOverrides"]["monitoringConfiguration"]["s3MonitoringConfiguration"]["logUri"],
+  EXPECT_EQ(body["configurationOverrides"]["monitoringConfiguration"]["s3MonitoringConfiguration"]
+                ["logUri"],
             "s3://logs/emrs");
   std::string params = body["jobDriver"]["sparkSubmit"]["sparkSubmitParameters"];
   EXPECT_THAT(params, HasSubstr("--conf spark.executor.cores=8"));
   EXPECT_THAT(params, HasSubstr("--conf spark.executor.memory=29g"));  // 32 GB less overhead
   EXPECT_THAT(params, HasSubstr("--conf spark.executor.instances=8"));
   EXPECT_THAT(params, HasSubstr("--conf spark.submit.pyFiles=s3://stage/code/bb/ccgraph.py,"));
-  EXPECT_THAT(params, HasSubstr("--conf spark.emr-serverless.driverEnv.DAGSTER_PIPES_CONTEXT=eJxx"));
+  EXPECT_THAT(params,
+              HasSubstr("--conf spark.emr-serverless.driverEnv.DAGSTER_PIPES_CONTEXT=eJxx"));
 }
 
 TEST_F(JobRequestsTest, NamesAndTagValuesStayWithinWhatAwsAccepts) {

@@ -77,8 +77,8 @@ Result<StagedCode> StageJobCode(aws::S3Client& s3, const S3Location& staging,
   fs::path script = fs::path(project_root) / job.script;
   std::error_code ec;
   if (!fs::is_regular_file(script, ec)) {
-    return NotFoundError("job script " + job.script + " does not exist (looked in " +
-                         project_root + ")");
+    return NotFoundError("job script " + job.script + " does not exist (looked in " + project_root +
+                         ")");
   }
   ARBITER_ASSIGN_OR_RETURN(out.entry_point, StageFile(s3, staging, script, &out.uploaded));
   std::vector<fs::path> modules;
@@ -88,7 +88,8 @@ Result<StagedCode> StageJobCode(aws::S3Client& s3, const S3Location& staging,
       modules.push_back(entry.path());
     }
   }
-  if (!pipes_client.empty() && fs::is_regular_file(pipes_client, ec)) modules.push_back(pipes_client);
+  if (!pipes_client.empty() && fs::is_regular_file(pipes_client, ec))
+    modules.push_back(pipes_client);
   std::sort(modules.begin(), modules.end(),
             [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
   for (const fs::path& m : modules) {

@@ -26,15 +26,14 @@ struct S3Location {
 };
 
 struct StagedCode {
-  std::string entry_point;             // s3:// URI of the script
-  std::vector<std::string> py_files;   // s3:// URIs, sorted by file name
-  int uploaded = 0;                    // files that were not staged yet
+  std::string entry_point;            // s3:// URI of the script
+  std::vector<std::string> py_files;  // s3:// URIs, sorted by file name
+  int uploaded = 0;                   // files that were not staged yet
 };
 
 // Uploads the script, its sibling modules and `pipes_client` (a path; empty: none).
 Result<StagedCode> StageJobCode(aws::S3Client& s3, const S3Location& staging,
-                                const std::string& project_root,
-                                const definitions::JobSpec& job,
+                                const std::string& project_root, const definitions::JobSpec& job,
                                 const std::string& pipes_client);
 
 // A gzip'd object (EMR and EMR Serverless logs) as text; kNotFound when it does not exist.

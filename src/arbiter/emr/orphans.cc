@@ -24,15 +24,16 @@ Result<std::vector<OrphanCluster>> FindOrphanClusters(AwsApiClient& api, storage
     ARBITER_ASSIGN_OR_RETURN(json page, api.Call("ListClusters", in, true));
     for (const json& c : page.value("Clusters", json::array())) {
       if (Str(c, "Name").rfind("arbiter ", 0) != 0) continue;  // not one of ours: no need to look
-      ARBITER_ASSIGN_OR_RETURN(json d, api.Call("DescribeCluster", {{"ClusterId", Str(c, "Id")}}, true));
+      ARBITER_ASSIGN_OR_RETURN(json d,
+                               api.Call("DescribeCluster", {{"ClusterId", Str(c, "Id")}}, true));
       std::map<std::string, std::string> tags;
       for (const json& t : d.value("Cluster", json::object()).value("Tags", json::array())) {
         tags[Str(t, "Key")] = Str(t, "Value");
       }
       // Another project's runs are not in this storage; never call its clusters orphans.
       if (!tags.count(kRunIdTag) || tags["arbiter:project"] != TagValue(project)) continue;
-      OrphanCluster o{Str(c, "Id"), Str(c, "Name"),
-                      Str(c.value("Status", json::object()), "State"), tags[kRunIdTag], ""};
+      OrphanCluster o{Str(c, "Id"), Str(c, "Name"), Str(c.value("Status", json::object()), "State"),
+                      tags[kRunIdTag], ""};
       Result<storage::RunRecord> run = storage.GetRun(o.run_id);
       if (!run.ok()) {
         if (run.status().code() != StatusCode::kNotFound) return run.status();

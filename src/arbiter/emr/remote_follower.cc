@@ -88,7 +88,8 @@ Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
   if (moved) return std::optional<runs::RunResult>();
   ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage->GetRun(run.run_id));
   return std::optional<runs::RunResult>(runs::RunResult{
-      now.status, "run was " + std::string(storage::RunStatusName(now.status)) + " before it started"});
+      now.status,
+      "run was " + std::string(storage::RunStatusName(now.status)) + " before it started"});
 }
 
 Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
@@ -96,8 +97,10 @@ Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
   storage::RunUpdate claim;
   claim.owner = SelfOwner();
   claim.if_owner = run.owner;
-  ARBITER_ASSIGN_OR_RETURN(bool claimed, storage->TransitionRun(run.run_id, {run.status}, run.status, claim));
-  if (!claimed) return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
+  ARBITER_ASSIGN_OR_RETURN(bool claimed,
+                           storage->TransitionRun(run.run_id, {run.status}, run.status, claim));
+  if (!claimed)
+    return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
   if (run.status != RunStatus::kQueued) return std::optional<runs::RunResult>();
   storage::RunUpdate u;
   u.ended_at = NowSeconds();
@@ -120,7 +123,8 @@ Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
     recorder.AddStatus("info", "code staged: " + code->entry_point + " (" +
                                    std::to_string(code->uploaded) + " new file(s))");
   }
-  ARBITER_ASSIGN_OR_RETURN(pipes::OrderedJson context, runs::BuildRunContext(request, runtime_type));
+  ARBITER_ASSIGN_OR_RETURN(pipes::OrderedJson context,
+                           runs::BuildRunContext(request, runtime_type));
   Result<std::map<std::string, std::string>> bootstrap = pipes.Start(context);
   if (!bootstrap.ok()) return bootstrap.status().WithContext("pipes context to S3");
   ARBITER_ASSIGN_OR_RETURN(*env, JobEnvironment(request, *bootstrap));
@@ -135,7 +139,8 @@ Result<runs::RunResult> FailRemoteRun(storage::Storage* storage, const storage::
   storage::RunUpdate u;
   u.ended_at = NowSeconds();
   u.failure_reason = reason;
-  ARBITER_RETURN_IF_ERROR(storage->TransitionRun(run.run_id, {from}, RunStatus::kFailure, u).status());
+  ARBITER_RETURN_IF_ERROR(
+      storage->TransitionRun(run.run_id, {from}, RunStatus::kFailure, u).status());
   return runs::RunResult{RunStatus::kFailure, std::move(reason)};
 }
 
@@ -188,7 +193,8 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
                  "lost track of the run: " + polled.status().message()};
         break;
       }
-      recorder.AddStatus("warning", "status poll failed (will retry): " + polled.status().message());
+      recorder.AddStatus("warning",
+                         "status poll failed (will retry): " + polled.status().message());
     } else {
       poll_errors = 0;
       state = *polled;
@@ -199,22 +205,26 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
       if (state.phase == RemoteStatus::Phase::kRunning && status == RunStatus::kStarting) {
         storage::RunUpdate u;
         u.started_at = NowSeconds();
-        ARBITER_ASSIGN_OR_RETURN(bool moved, storage->TransitionRun(run.run_id, {RunStatus::kStarting},
-                                                                    RunStatus::kRunning, u));
+        ARBITER_ASSIGN_OR_RETURN(
+            bool moved,
+            storage->TransitionRun(run.run_id, {RunStatus::kStarting}, RunStatus::kRunning, u));
         if (moved) status = RunStatus::kRunning;
       }
     }
     pipes.reader().Poll();
     if (recorder.HasPending()) ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-    if (state.phase == RemoteStatus::Phase::kSucceeded || state.phase == RemoteStatus::Phase::kFailed ||
+    if (state.phase == RemoteStatus::Phase::kSucceeded ||
+        state.phase == RemoteStatus::Phase::kFailed ||
         state.phase == RemoteStatus::Phase::kCanceled) {
       break;
     }
     auto now = SteadyClock::now();
     if (stop == Stop::kNone) {
       if (cancel.requested()) {
-        ARBITER_RETURN_IF_ERROR(storage->TransitionRun(run.run_id, {RunStatus::kStarting, RunStatus::kRunning},
-                                                       RunStatus::kCanceling, {})
+        ARBITER_RETURN_IF_ERROR(storage
+                                    ->TransitionRun(run.run_id,
+                                                    {RunStatus::kStarting, RunStatus::kRunning},
+                                                    RunStatus::kCanceling, {})
                                     .status());
         request_stop(Stop::kCancel, "canceled: " + cancel.reason());
       } else if (deadline && now >= *deadline) {
@@ -232,7 +242,8 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
     } else if (now - *stop_sent >= options.stop_timeout) {
       state = {RemoteStatus::Phase::kFailed, "",
                stop_reason + ", but the platform did not confirm the stop within " +
-                   FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(options.stop_timeout))};
+                   FormatDuration(
+                       std::chrono::duration_cast<std::chrono::seconds>(options.stop_timeout))};
       break;
     }
     std::this_thread::sleep_for(interval);
@@ -254,12 +265,14 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
   } else if (state.phase == Phase::kSucceeded && !recorder.closed_exception()) {
     result = {RunStatus::kSuccess, ""};
   } else if (state.phase == Phase::kSucceeded) {
-    result = {RunStatus::kFailure, "the job reported an exception: " + *recorder.closed_exception()};
+    result = {RunStatus::kFailure,
+              "the job reported an exception: " + *recorder.closed_exception()};
   } else if (state.phase == Phase::kCanceled) {
     result = {RunStatus::kCanceled, state.reason};
   } else {
     result = {RunStatus::kFailure, state.reason};
-    if (recorder.closed_exception()) result.reason += "; the job reported: " + *recorder.closed_exception();
+    if (recorder.closed_exception())
+      result.reason += "; the job reported: " + *recorder.closed_exception();
   }
   result.usage = job.Usage();
   recorder.AddStatus(result.status == RunStatus::kSuccess ? "info" : "error",
@@ -277,9 +290,10 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
   end.failure_reason = result.reason;
   end.stderr_tail = recorder.StderrTail();
   ARBITER_ASSIGN_OR_RETURN(
-      bool moved, storage->TransitionRun(run.run_id,
-                                         {RunStatus::kStarting, RunStatus::kRunning, RunStatus::kCanceling},
-                                         result.status, end));
+      bool moved,
+      storage->TransitionRun(run.run_id,
+                             {RunStatus::kStarting, RunStatus::kRunning, RunStatus::kCanceling},
+                             result.status, end));
   if (!moved) {
     ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage->GetRun(run.run_id));
     return InternalError("run " + run.run_id + " ended, but it is already " +

@@ -9,10 +9,9 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "arbiter/aws/s3_blob_store.h"
 #include "arbiter/common/clock.h"
@@ -59,7 +58,7 @@ struct FollowOptions {
 struct RemoteLauncherOptions {
   std::string python_client_dir;  // arbiter_pipes.py is shipped with every job from here
   FollowOptions follow;
-  ConnectOptions connect;         // clock required
+  ConnectOptions connect;  // clock required
 };
 
 // The pipes session of one run over S3, at <staging>/runs/<run id>/.

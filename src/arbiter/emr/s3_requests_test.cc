@@ -36,13 +36,15 @@ class S3Recorder final : public http::HttpClient {
       url = url.substr(0, q);
     }
     std::string bucket = url.substr(0, url.find('/'));
-    std::string key = url.find('/') == std::string::npos ? "" : http::UriDecode(url.substr(url.find('/') + 1));
+    std::string key =
+        url.find('/') == std::string::npos ? "" : http::UriDecode(url.substr(url.find('/') + 1));
     std::map<std::string, std::string> q;
     for (size_t at = 0; at < query.size();) {
       size_t amp = query.find('&', at);
       std::string part = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
       q[http::UriDecode(part.substr(0, part.find('=')))] =
-          part.find('=') == std::string::npos ? "" : http::UriDecode(part.substr(part.find('=') + 1));
+          part.find('=') == std::string::npos ? ""
+                                              : http::UriDecode(part.substr(part.find('=') + 1));
       at = amp == std::string::npos ? query.size() : amp + 1;
     }
     json body = {{"Bucket", bucket}};
@@ -73,7 +75,8 @@ class S3Recorder final : public http::HttpClient {
       op = "DeleteObjects";
       json objects = json::array();
       std::regex k("<Key>([^<]*)</Key>");
-      for (auto it = std::sregex_iterator(r.body.begin(), r.body.end(), k); it != std::sregex_iterator(); ++it) {
+      for (auto it = std::sregex_iterator(r.body.begin(), r.body.end(), k);
+           it != std::sregex_iterator(); ++it) {
         objects.push_back({{"Key", (*it)[1].str()}});
       }
       body["Delete"] = {{"Objects", objects}};
@@ -120,14 +123,15 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
 
   http::CurlHttpClient curl;
   S3Recorder recorder(&curl);
-  aws::StaticCredentialsProvider creds({aws::testing::S3rver::kAccessKey, aws::testing::S3rver::kSecretKey, "",
-                                        std::nullopt});
+  aws::StaticCredentialsProvider creds(
+      {aws::testing::S3rver::kAccessKey, aws::testing::S3rver::kSecretKey, "", std::nullopt});
   SystemClock clock;
   aws::S3Options options;
   options.endpoint = s3rver->endpoint();
   options.path_style = true;
   aws::S3Client s3(&recorder, &creds, &clock, options);
-  auto staging = S3Location::Parse(std::string("s3://") + aws::testing::S3rver::kBucket + "/stage/");
+  auto staging =
+      S3Location::Parse(std::string("s3://") + aws::testing::S3rver::kBucket + "/stage/");
   ASSERT_TRUE(staging.ok());
 
   definitions::JobSpec job;
@@ -136,7 +140,8 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
                            (dir.path() / "arbiter_pipes.py").string());
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(code->uploaded, 3);
-  EXPECT_THAT(code->entry_point, ::testing::MatchesRegex("s3://test-bucket/stage/code/[0-9a-f]{64}/main.py"));
+  EXPECT_THAT(code->entry_point,
+              ::testing::MatchesRegex("s3://test-bucket/stage/code/[0-9a-f]{64}/main.py"));
   ASSERT_EQ(code->py_files.size(), 2u);  // helper.py and the client; not notes.txt
   EXPECT_THAT(code->py_files[0], ::testing::EndsWith("/arbiter_pipes.py"));
   EXPECT_THAT(code->py_files[1], ::testing::EndsWith("/helper.py"));
@@ -160,9 +165,10 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
   auto env = session.Start(pipes::OrderedJson{{"run_id", run.run_id}});
   ASSERT_TRUE(env.ok()) << env.status().ToString();
   EXPECT_TRUE(env->count("DAGSTER_PIPES_CONTEXT"));
-  ASSERT_TRUE(s3.PutObject(staging->bucket, staging->Key("runs/feedfacefeedface/messages/1.json"),
-                           R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})")
-                  .ok());
+  ASSERT_TRUE(
+      s3.PutObject(staging->bucket, staging->Key("runs/feedfacefeedface/messages/1.json"),
+                   R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})")
+          .ok());
   session.reader().Poll();
   EXPECT_EQ(session.reader().next_chunk(), 2);
   EXPECT_EQ(handler.Methods(), std::vector<std::string>{"opened"});
@@ -176,7 +182,8 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
   auto log = FetchGzipObject(s3, "s3://test-bucket/logs/j-1/steps/s-1/stderr.gz");
   ASSERT_TRUE(log.ok()) << log.status().ToString();
   EXPECT_EQ(*log, "oops\n");
-  EXPECT_EQ(FetchGzipObject(s3, "s3://test-bucket/logs/none.gz").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(FetchGzipObject(s3, "s3://test-bucket/logs/none.gz").status().code(),
+            StatusCode::kNotFound);
 
   // Every request, against the S3 model.
   const std::string path = (dir.path() / "s3.jsonl").string();
@@ -186,11 +193,12 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
   }
   std::set<std::string> ops;
   for (const json& r : recorder.records) ops.insert(r["operation"].get<std::string>());
-  EXPECT_EQ(ops, (std::set<std::string>{"DeleteObject", "GetObject", "HeadObject", "ListObjectsV2", "PutObject"}));
+  EXPECT_EQ(ops, (std::set<std::string>{"DeleteObject", "GetObject", "HeadObject", "ListObjectsV2",
+                                        "PutObject"}));
   std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   std::string report = (dir.path() / "validate.out").string();
-  int rc = std::system((python + " " + ARBITER_SOURCE_DIR + "/tools/validate_aws_requests.py " + path + " > " +
-                        report + " 2>&1")
+  int rc = std::system((python + " " + ARBITER_SOURCE_DIR + "/tools/validate_aws_requests.py " +
+                        path + " > " + report + " 2>&1")
                            .c_str());
   std::ifstream in(report);
   std::stringstream ss;
