@@ -290,11 +290,8 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
   auto fail = [&](const Status& s) {
     return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
   };
-  Result<std::unique_ptr<AwsConnection>> conn =
-      ConnectAws(*request.runtime, *request.env, options_.connect);
-  if (!conn.ok()) return fail(conn.status());
-  Result<S3Location> staging = S3Location::Parse(emr.aws.staging);
-  if (!staging.ok()) return fail(staging.status());
+  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
+  if (!target.ok()) return fail(target.status());
   const bool transient = !emr.existing_cluster_id.has_value();
 
   JobPlan plan;
@@ -306,13 +303,14 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
     plan.instances = *choice;
   }
   pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes((*conn)->s3.get(), (*conn)->s3_options, *staging, run, &processor,
-                       options_.connect.clock, options_.follow.reader);
-  Status prepared = PrepareRemoteJob(request, *(*conn)->s3, *staging, options_.python_client_dir,
-                                     "emr", pipes, recorder, &plan.code, &plan.env);
+  S3PipesSession pipes(target->conn->s3.get(), target->conn->s3_options, target->staging, run,
+                       &processor, options_.connect.clock, options_.follow.reader);
+  Status prepared =
+      PrepareRemoteJob(request, *target->conn->s3, target->staging, options_.python_client_dir,
+                       "emr", pipes, recorder, &plan.code, &plan.env);
   if (!prepared.ok()) return fail(prepared);
 
-  AwsApiClient& api = *(*conn)->api;
+  AwsApiClient& api = *target->conn->api;
   std::string cluster_id, step_id;
   if (!transient) {
     cluster_id = *emr.existing_cluster_id;
@@ -362,20 +360,13 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
     if (!*step) return fail(InternalError("cluster " + cluster_id + " has no step for this run"));
     step_id = **step;
   }
-  // Stored before polling: a restarted arbiter follows this cluster instead of creating one.
-  storage::RunUpdate ids;
-  ids.external_id = cluster_id;
-  ARBITER_RETURN_IF_ERROR(storage_
-                              ->TransitionRun(run.run_id,
-                                              {RunStatus::kStarting, RunStatus::kCanceling},
-                                              RunStatus::kStarting, ids)
-                              .status());
-  json cursor = {{"cluster_id", cluster_id}, {"step_id", step_id}, {"next_chunk", 1}};
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor));
+  ARBITER_RETURN_IF_ERROR(StoreRemoteIds(
+      storage_, run, cluster_id,
+      {{"cluster_id", cluster_id}, {"step_id", step_id}, {"next_chunk", 1}}, recorder));
   runs::RunRequest followed = request;
   followed.run.status = RunStatus::kStarting;
   followed.run.external_id = cluster_id;
-  EmrJob job((*conn).get(), cluster_id, step_id, transient, emr.aws.region);
+  EmrJob job(target->conn.get(), cluster_id, step_id, transient, emr.aws.region);
   return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel,
                          options_.follow);
 }
@@ -390,15 +381,12 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
   auto fail = [&](const std::string& why) {
     return FailRemoteRun(storage_, run, run.status, recorder, why);
   };
-  Result<std::unique_ptr<AwsConnection>> conn =
-      ConnectAws(*request.runtime, *request.env, options_.connect);
-  if (!conn.ok()) return fail(conn.status().message());
-  Result<S3Location> staging = S3Location::Parse(emr.aws.staging);
-  if (!staging.ok()) return fail(staging.status().message());
+  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
+  if (!target.ok()) return fail(target.status().message());
   const bool transient = !emr.existing_cluster_id.has_value();
   std::string cluster_id = run.reader_cursor.value("cluster_id", run.external_id);
   std::string step_id = run.reader_cursor.value("step_id", "");
-  AwsApiClient& api = *(*conn)->api;
+  AwsApiClient& api = *target->conn->api;
   if (cluster_id.empty()) {
     if (!transient) {
       cluster_id = *emr.existing_cluster_id;
@@ -429,7 +417,7 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
     ARBITER_RETURN_IF_ERROR(
         storage_->TransitionRun(run.run_id, {run.status}, run.status, ids).status());
   }
-  return Follow(storage_, request, **conn, *staging, cluster_id, step_id, transient,
+  return Follow(storage_, request, *target->conn, target->staging, cluster_id, step_id, transient,
                 run.reader_cursor, options_.follow, recorder, cancel, options_.connect.clock);
 }
 

@@ -133,40 +133,34 @@ Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& r
     return fail(InvalidArgumentError("EMR Serverless runs Spark and Python scripts only; asset " +
                                      run.asset_key + " is a command job"));
   }
-  Result<std::unique_ptr<AwsConnection>> conn =
-      ConnectAws(*request.runtime, *request.env, options_.connect);
-  if (!conn.ok()) return fail(conn.status());
-  Result<S3Location> staging = S3Location::Parse(cfg.aws.staging);
-  if (!staging.ok()) return fail(staging.status());
+  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
+  if (!target.ok()) return fail(target.status());
   JobPlan plan;
   plan.request = &request;
   pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes((*conn)->s3.get(), (*conn)->s3_options, *staging, run, &processor,
-                       options_.connect.clock, options_.follow.reader);
-  Status prepared = PrepareRemoteJob(request, *(*conn)->s3, *staging, options_.python_client_dir,
-                                     "emr-serverless", pipes, recorder, &plan.code, &plan.env);
+  S3PipesSession pipes(target->conn->s3.get(), target->conn->s3_options, target->staging, run,
+                       &processor, options_.connect.clock, options_.follow.reader);
+  Status prepared =
+      PrepareRemoteJob(request, *target->conn->s3, target->staging, options_.python_client_dir,
+                       "emr-serverless", pipes, recorder, &plan.code, &plan.env);
   if (!prepared.ok()) return fail(prepared);
 
   // clientToken = run id makes this safe to retry: the same token returns the same run.
-  Result<json> started =
-      (*conn)->api->Rest("StartJobRun", "POST", "/applications/" + cfg.application_id + "/jobruns",
-                         BuildStartJobRun(plan), true);
+  Result<json> started = target->conn->api->Rest("StartJobRun", "POST",
+                                                 "/applications/" + cfg.application_id + "/jobruns",
+                                                 BuildStartJobRun(plan), true);
   if (!started.ok()) return fail(started.status());
   const std::string job_run = Str(*started, "jobRunId");
   recorder.AddStatus("info", "job run " + job_run + " started on application " + cfg.application_id,
                      {{"job_run_id", job_run}});
-  storage::RunUpdate ids;
-  ids.external_id = job_run;
-  ARBITER_RETURN_IF_ERROR(storage_
-                              ->TransitionRun(run.run_id,
-                                              {RunStatus::kStarting, RunStatus::kCanceling},
-                                              RunStatus::kStarting, ids)
-                              .status());
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(
-      {{"application_id", cfg.application_id}, {"job_run_id", job_run}, {"next_chunk", 1}}));
+  ARBITER_RETURN_IF_ERROR(StoreRemoteIds(
+      storage_, run, job_run,
+      {{"application_id", cfg.application_id}, {"job_run_id", job_run}, {"next_chunk", 1}},
+      recorder));
   runs::RunRequest followed = request;
   followed.run.status = RunStatus::kStarting;
-  ServerlessJob job((*conn).get(), cfg.application_id, job_run, cfg.aws.region, cfg.aws.log_uri);
+  ServerlessJob job(target->conn.get(), cfg.application_id, job_run, cfg.aws.region,
+                    cfg.aws.log_uri);
   return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel,
                          options_.follow);
 }
@@ -181,15 +175,12 @@ Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& 
   auto fail = [&](const std::string& why) {
     return FailRemoteRun(storage_, run, run.status, recorder, why);
   };
-  Result<std::unique_ptr<AwsConnection>> conn =
-      ConnectAws(*request.runtime, *request.env, options_.connect);
-  if (!conn.ok()) return fail(conn.status().message());
-  Result<S3Location> staging = S3Location::Parse(cfg.aws.staging);
-  if (!staging.ok()) return fail(staging.status().message());
+  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
+  if (!target.ok()) return fail(target.status().message());
   std::string job_run = run.reader_cursor.value("job_run_id", run.external_id);
   if (job_run.empty()) {
     Result<std::optional<std::string>> found =
-        FindRunJobRun(*(*conn)->api, cfg.application_id, run);
+        FindRunJobRun(*target->conn->api, cfg.application_id, run);
     if (!found.ok()) return fail(found.status().message());
     if (!*found) {
       return fail(std::string(runs::kOrchestratorStoppedReason) +
@@ -200,10 +191,11 @@ Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& 
   recorder.AddStatus("info", "re-attached to job run " + job_run + " after the previous arbiter (" +
                                  run.owner + ") stopped");
   pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes((*conn)->s3.get(), (*conn)->s3_options, *staging, run, &processor,
-                       options_.connect.clock,
+  S3PipesSession pipes(target->conn->s3.get(), target->conn->s3_options, target->staging, run,
+                       &processor, options_.connect.clock,
                        ResumeFrom(run.reader_cursor, options_.follow.reader, processor));
-  ServerlessJob job((*conn).get(), cfg.application_id, job_run, cfg.aws.region, cfg.aws.log_uri);
+  ServerlessJob job(target->conn.get(), cfg.application_id, job_run, cfg.aws.region,
+                    cfg.aws.log_uri);
   return FollowRemoteRun(storage_, request, job, pipes, processor, recorder, cancel,
                          options_.follow);
 }

@@ -110,6 +110,31 @@ Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
   return std::optional<runs::RunResult>(runs::RunResult{RunStatus::kCanceled, *u.failure_reason});
 }
 
+Result<RemoteTarget> ConnectRemote(const runs::RunRequest& request, const ConnectOptions& options) {
+  const definitions::AwsTarget& aws = request.runtime->type == definitions::RuntimeType::kEmr
+                                          ? request.runtime->emr.aws
+                                          : request.runtime->emr_serverless.aws;
+  RemoteTarget t;
+  ARBITER_ASSIGN_OR_RETURN(t.staging, S3Location::Parse(aws.staging));
+  ARBITER_ASSIGN_OR_RETURN(t.conn, ConnectAws(*request.runtime, *request.env, options));
+  return t;
+}
+
+Status StoreRemoteIds(storage::Storage* storage, const storage::RunRecord& run,
+                      const std::string& external_id, const nlohmann::json& cursor,
+                      runs::RunRecorder& recorder) {
+  storage::RunUpdate ids;
+  ids.external_id = external_id;
+  ARBITER_ASSIGN_OR_RETURN(bool moved, storage->TransitionRun(run.run_id, {RunStatus::kStarting},
+                                                              RunStatus::kStarting, ids));
+  if (!moved) {  // `arbiter cancel` got in: the follower sees CANCELING and stops the run
+    ARBITER_RETURN_IF_ERROR(
+        storage->TransitionRun(run.run_id, {RunStatus::kCanceling}, RunStatus::kCanceling, ids)
+            .status());
+  }
+  return recorder.Flush(cursor);
+}
+
 Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
                         const S3Location& staging, const std::string& pipes_client,
                         std::string_view runtime_type, S3PipesSession& pipes,

@@ -103,6 +103,19 @@ Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
 Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
                                                       const storage::RunRecord& run);
 
+// A runtime's connection and staging location.
+struct RemoteTarget {
+  std::unique_ptr<AwsConnection> conn;
+  S3Location staging;
+};
+Result<RemoteTarget> ConnectRemote(const runs::RunRequest& request, const ConnectOptions& options);
+
+// Stores the platform's id and the first cursor before any polling, so a restarted arbiter
+// follows that run instead of starting another. A run canceled meanwhile stays CANCELING.
+Status StoreRemoteIds(storage::Storage* storage, const storage::RunRecord& run,
+                      const std::string& external_id, const nlohmann::json& cursor,
+                      runs::RunRecorder& recorder);
+
 // Stages the job's code, puts the pipes context in S3 and builds the job's environment.
 Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
                         const S3Location& staging, const std::string& pipes_client,
