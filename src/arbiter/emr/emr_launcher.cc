@@ -117,17 +117,7 @@ class EmrJob final : public RemoteJob {
     }
     if (log_uri.empty()) return;
     while (!log_uri.empty() && log_uri.back() == '/') log_uri.pop_back();
-    const std::string base = log_uri + "/" + cluster_id_ + "/steps/" + step_id_ + "/";
-    for (auto [name, stream] : {std::pair{"stdout.gz", pipes::StdStream::kStdout},
-                                std::pair{"stderr.gz", pipes::StdStream::kStderr}}) {
-      Result<std::string> text = FetchGzipObject(*conn_->s3, base + name);
-      if (text.ok()) {
-        AddLogLines(recorder, stream, *text);
-      } else {
-        recorder.AddStatus("warning",
-                           "step log " + base + name + " not read: " + text.status().message());
-      }
-    }
+    CollectGzipLogs(*conn_->s3, log_uri + "/" + cluster_id_ + "/steps/" + step_id_ + "/", recorder);
   }
 
   std::optional<runs::ResourceUsage> Usage() override {

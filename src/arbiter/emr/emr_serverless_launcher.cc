@@ -54,17 +54,9 @@ class ServerlessJob final : public RemoteJob {
     if (!log_uri_) return;
     std::string base = *log_uri_;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    base += "/applications/" + app_ + "/jobs/" + job_run_ + "/SPARK_DRIVER/";
-    for (auto [name, stream] : {std::pair{"stdout.gz", pipes::StdStream::kStdout},
-                                std::pair{"stderr.gz", pipes::StdStream::kStderr}}) {
-      Result<std::string> text = FetchGzipObject(*conn_->s3, base + name);
-      if (text.ok()) {
-        AddLogLines(recorder, stream, *text);
-      } else {
-        recorder.AddStatus("warning",
-                           "driver log " + base + name + " not read: " + text.status().message());
-      }
-    }
+    CollectGzipLogs(*conn_->s3,
+                    base + "/applications/" + app_ + "/jobs/" + job_run_ + "/SPARK_DRIVER/",
+                    recorder);
   }
 
   std::optional<runs::ResourceUsage> Usage() override {

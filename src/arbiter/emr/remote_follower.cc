@@ -156,6 +156,18 @@ Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
   return Status::Ok();
 }
 
+void CollectGzipLogs(aws::S3Client& s3, const std::string& dir, runs::RunRecorder& recorder) {
+  for (auto [name, stream] : {std::pair{"stdout.gz", pipes::StdStream::kStdout},
+                              std::pair{"stderr.gz", pipes::StdStream::kStderr}}) {
+    Result<std::string> text = FetchGzipObject(s3, dir + name);
+    if (text.ok()) {
+      AddLogLines(recorder, stream, *text);
+    } else {
+      recorder.AddStatus("warning", "log " + dir + name + " not read: " + text.status().message());
+    }
+  }
+}
+
 Result<runs::RunResult> FailRemoteRun(storage::Storage* storage, const storage::RunRecord& run,
                                       RunStatus from, runs::RunRecorder& recorder,
                                       std::string reason) {

@@ -134,6 +134,9 @@ pipes::BlobReaderOptions ResumeFrom(const nlohmann::json& cursor, pipes::BlobRea
 
 // Splits log text into stdout/stderr events.
 void AddLogLines(runs::RunRecorder& recorder, pipes::StdStream stream, std::string_view text);
+// <dir>stdout.gz and <dir>stderr.gz (as EMR delivers logs) into stdout/stderr events; a
+// missing log is a warning event.
+void CollectGzipLogs(aws::S3Client& s3, const std::string& dir, runs::RunRecorder& recorder);
 
 // "pid:start" of this process, the owner written into the runs it follows.
 std::string SelfOwner();
