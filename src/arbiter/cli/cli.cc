@@ -175,6 +175,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->default_str("cheapest");
   sim_cmd->add_option("--explore", sim.explore, "Exploration budget (fraction of spend)")
       ->option_text("F");
+  auto runtimes = AddRuntimesCommands(app);
 
   InitArgs init;
   auto* init_cmd = app.add_subcommand("init", "Create a new project with a working example");
@@ -215,6 +216,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (*plan_cmd) return RunPlan(ctx, plan);
   if (*cost_cmd) return RunCost(ctx, cost_args);
   if (*sim_cmd) return RunSimulate(ctx, sim);
+  if (auto code = runtimes(ctx)) return *code;
   err << "error: no command given\nrun 'arbiter --help' for usage\n";
   return kExitUsage;
 }

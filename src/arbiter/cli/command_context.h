@@ -3,13 +3,19 @@
 // the same way everywhere. Not thread-safe; one per invocation.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 
 #include "arbiter/cli/cli.h"
 #include "arbiter/definitions/project_loader.h"
+
+namespace CLI {
+class App;
+}
 
 namespace arbiter::cli {
 
@@ -133,6 +139,9 @@ struct SimulateArgs {
   double explore = 0;
 };
 int RunSimulate(CommandContext& ctx, const SimulateArgs& args);
+// `runtimes orphans` (runtimes_command.cc): registers the commands; the returned function
+// runs the chosen one after parsing, or returns nullopt when none of them was chosen.
+std::function<std::optional<int>(CommandContext&)> AddRuntimesCommands(CLI::App& app);
 
 struct InitArgs {
   std::string dir;

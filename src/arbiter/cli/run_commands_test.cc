@@ -38,9 +38,6 @@ assets:
   demo/single:
     job: {kind: command, command: [sh, -c, 'echo hello']}
     runtimes: [local]
-  demo/remote:
-    job: {kind: command, command: ["true"]}
-    runtimes: [emr]
   demo/slow:
     job: {kind: command, command: [sh, -c, 'echo ready; exec sleep 60']}
     runtimes: [local]
@@ -143,10 +140,7 @@ TEST_F(RunCommandsTest, BadRequestsGetOneClearLineAndExitOne) {
       {{"materialize", "demo/single", "-p", "a"}, "asset 'demo/single' is not partitioned"},
       {{"materialize", "demo/single", "--runtime", "emr"},
        "asset 'demo/single' may not run on runtime 'emr' (allowed: local)"},
-      {{"materialize", "demo/parts", "-p", "a", "--runtime", "emr"},
-       "runtime 'emr' (type emr) is not implemented yet"},
       {{"materialize", "demo/parts", "-p", "a", "--runtime", "gpu"}, "unknown runtime 'gpu'"},
-      {{"materialize", "demo/remote"}, "(type emr) is not implemented yet"},
       {{"logs", "nope"}, "no run 'nope'"},
       {{"cancel", "nope"}, "no run 'nope'"},
   };

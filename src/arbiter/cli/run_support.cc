@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -11,6 +12,8 @@
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
 #include "arbiter/databricks/databricks_launcher.h"
+#include "arbiter/emr/emr_launcher.h"
+#include "arbiter/emr/emr_serverless_launcher.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/runs/run_executor.h"
 #include "arbiter/storage/open_storage.h"
@@ -54,6 +57,12 @@ std::string PythonClientDir(const std::vector<std::string>& env) {
   return !built_in.empty() && fs::exists(built_in, ec) ? built_in : "";
 }
 
+// The pipes client shipped with remote jobs.
+std::string PythonClientFile(const std::vector<std::string>& env) {
+  std::string dir = PythonClientDir(env);
+  return dir.empty() ? "" : (fs::path(dir) / "arbiter_pipes.py").string();
+}
+
 }  // namespace
 
 runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
@@ -62,6 +71,33 @@ runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
   o.runs_dir = (fs::path(project.root) / ".arbiter" / "runs").string();
   o.base_env = ProcessEnv(ctx);
   o.python_client_dir = PythonClientDir(o.base_env);
+  return o;
+}
+
+// Remote runs poll every 2 s, backing off to 30 s. ARBITER_POLL_INTERVAL_MS polls faster
+// (emulators, tests): that interval, backing off to 4x it, with a 2 s pipes drain window.
+emr::FollowOptions FollowOptionsFor(const CommandContext& ctx) {
+  emr::FollowOptions f;
+  const auto& get = ctx.env().env.get_env;
+  std::optional<std::string> ms = get ? get("ARBITER_POLL_INTERVAL_MS") : std::nullopt;
+  if (ms && !ms->empty() && ms->size() < 7 &&
+      std::all_of(ms->begin(), ms->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const std::chrono::milliseconds v(std::max(1, std::stoi(*ms)));
+    f.poll_initial = v;
+    f.poll_max = 4 * v;
+    f.cancel_check = v;
+    f.reader.drain_window = std::chrono::seconds(2);
+    f.reader.drain_pause = v;
+  }
+  return f;
+}
+
+template <typename Options>
+Options RemoteOptionsFor(const CommandContext& ctx) {
+  Options o;
+  o.python_client_dir = PythonClientFile(ProcessEnv(ctx));
+  o.connect.clock = ctx.env().clock;
+  o.follow = FollowOptionsFor(ctx);
   return o;
 }
 
@@ -86,6 +122,16 @@ runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
         slot = std::make_unique<databricks::DatabricksLauncher>(storage_, std::move(o));
         break;
       }
+      case definitions::RuntimeType::kEmr: {
+        auto o = RemoteOptionsFor<emr::EmrLauncherOptions>(ctx_);
+        o.chooser = chooser_;
+        slot = std::make_unique<emr::EmrLauncher>(storage_, std::move(o));
+        break;
+      }
+      case definitions::RuntimeType::kEmrServerless:
+        slot = std::make_unique<emr::EmrServerlessLauncher>(
+            storage_, RemoteOptionsFor<emr::EmrServerlessLauncherOptions>(ctx_));
+        break;
       default:
         return nullptr;
     }

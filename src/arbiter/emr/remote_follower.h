@@ -1,0 +1,144 @@
+// Following a run on a remote platform to its end, shared by the EMR and EMR Serverless
+// launchers: the pipes session over S3 (context object and message chunks under the run's
+// staging prefix), status polling with backoff, cancel (this process or `arbiter cancel`)
+// and compute.max_duration, logs and usage at the end, and the final run record. The
+// platform-specific part is a RemoteJob. The reader cursor (next chunk, session state and
+// the platform ids) is stored with every batch of events, so a restarted arbiter resumes
+// where the stored data ends.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "arbiter/aws/s3_blob_store.h"
+#include "arbiter/common/clock.h"
+#include "arbiter/emr/aws_connection.h"
+#include "arbiter/emr/job_staging.h"
+#include "arbiter/runs/launcher.h"
+#include "arbiter/runs/run_recorder.h"
+
+namespace arbiter::emr {
+
+struct RemoteStatus {
+  enum class Phase { kPending, kRunning, kSucceeded, kFailed, kCanceled };
+  Phase phase = Phase::kPending;
+  std::string description;  // recorded as a status event whenever it changes
+  std::string reason;       // why it failed or was canceled
+};
+
+class RemoteJob {
+ public:
+  virtual ~RemoteJob() = default;
+  virtual Result<RemoteStatus> Poll() = 0;
+  // Asks the platform to stop the run; Poll reports when it has.
+  virtual Status RequestStop() = 0;
+  // After the end: the job's stdout/stderr from the log bucket, into the recorder.
+  virtual void CollectLogs(runs::RunRecorder& recorder) = 0;
+  virtual std::optional<runs::ResourceUsage> Usage() = 0;
+  // Platform ids kept in the reader cursor ({"cluster_id", "step_id"} ...).
+  virtual nlohmann::json Ids() const = 0;
+};
+
+struct FollowOptions {
+  std::chrono::milliseconds poll_initial{2000};
+  std::chrono::milliseconds poll_max{30000};
+  std::chrono::milliseconds cancel_check{1000};
+  // How long to wait for the platform to confirm a stop before giving up on it.
+  std::chrono::milliseconds stop_timeout{std::chrono::minutes(20)};
+  // Consecutive failed status polls tolerated (transient API errors) before giving up.
+  int max_poll_errors = 10;
+  pipes::BlobReaderOptions reader{std::chrono::seconds(60), std::chrono::milliseconds(500)};
+  runs::RecorderOptions recorder;
+};
+
+// What both launchers are configured with.
+struct RemoteLauncherOptions {
+  std::string python_client_dir;  // arbiter_pipes.py is shipped with every job from here
+  FollowOptions follow;
+  ConnectOptions connect;  // clock required
+};
+
+// The pipes session of one run over S3, at <staging>/runs/<run id>/.
+class S3PipesSession {
+ public:
+  S3PipesSession(aws::S3Client* s3, const aws::S3Options& s3_options, const S3Location& staging,
+                 const storage::RunRecord& run, pipes::MessageProcessor* processor,
+                 const Clock* clock, pipes::BlobReaderOptions reader_options);
+  // Puts the context in S3; returns the DAGSTER_PIPES_* environment for the job.
+  Result<std::map<std::string, std::string>> Start(const pipes::OrderedJson& context);
+  pipes::BlobChunkMessageReader& reader() { return *reader_; }
+  // Deletes the context and the message chunks.
+  Status Cleanup();
+
+ private:
+  aws::S3BlobStore store_;
+  std::string prefix_;
+  std::unique_ptr<pipes::BlobChunkMessageReader> reader_;
+  pipes::BlobContextInjector injector_;
+};
+
+// The job's environment: the asset's job env (resolved now), ARBITER_* and the pipes
+// bootstrap.
+Result<std::map<std::string, std::string>> JobEnvironment(
+    const runs::RunRequest& request, const std::map<std::string, std::string>& bootstrap);
+
+// Follows `job` to its end and stores the outcome. `run` is as stored (STARTING or
+// RUNNING); `cursor_base` is merged into every stored cursor.
+Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::RunRequest& request,
+                                        RemoteJob& job, S3PipesSession& pipes,
+                                        pipes::MessageProcessor& processor,
+                                        runs::RunRecorder& recorder,
+                                        const runs::CancelSignal& cancel,
+                                        const FollowOptions& options);
+
+// Execute's first step: QUEUED -> STARTING with this process as owner. A result when the
+// run must not start (canceled before, or taken by another arbiter).
+Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
+                                                      const storage::RunRecord& run);
+// Reattach's first step: takes the run over from its dead owner; a run still QUEUED
+// never reached the platform and ends CANCELED (the result says so).
+Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
+                                                      const storage::RunRecord& run);
+
+// A runtime's connection and staging location.
+struct RemoteTarget {
+  std::unique_ptr<AwsConnection> conn;
+  S3Location staging;
+};
+Result<RemoteTarget> ConnectRemote(const runs::RunRequest& request, const ConnectOptions& options);
+
+// Stores the platform's id and the first cursor before any polling, so a restarted arbiter
+// follows that run instead of starting another. A run canceled meanwhile stays CANCELING.
+Status StoreRemoteIds(storage::Storage* storage, const storage::RunRecord& run,
+                      const std::string& external_id, const nlohmann::json& cursor,
+                      runs::RunRecorder& recorder);
+
+// Stages the job's code, puts the pipes context in S3 and builds the job's environment.
+Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
+                        const S3Location& staging, const std::string& pipes_client,
+                        std::string_view runtime_type, S3PipesSession& pipes,
+                        runs::RunRecorder& recorder, StagedCode* code,
+                        std::map<std::string, std::string>* env);
+
+// Fails a run that never reached the platform (or whose platform run cannot be found).
+Result<runs::RunResult> FailRemoteRun(storage::Storage* storage, const storage::RunRecord& run,
+                                      storage::RunStatus from, runs::RunRecorder& recorder,
+                                      std::string reason);
+
+// Moves a stored cursor's pipes state into a reader and processor (re-attach).
+pipes::BlobReaderOptions ResumeFrom(const nlohmann::json& cursor, pipes::BlobReaderOptions base,
+                                    pipes::MessageProcessor& processor);
+
+// Splits log text into stdout/stderr events.
+void AddLogLines(runs::RunRecorder& recorder, pipes::StdStream stream, std::string_view text);
+// <dir>stdout.gz and <dir>stderr.gz (as EMR delivers logs) into stdout/stderr events; a
+// missing log is a warning event.
+void CollectGzipLogs(aws::S3Client& s3, const std::string& dir, runs::RunRecorder& recorder);
+
+// "pid:start" of this process, the owner written into the runs it follows.
+std::string SelfOwner();
+
+}  // namespace arbiter::emr
