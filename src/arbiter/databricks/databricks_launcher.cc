@@ -329,14 +329,22 @@ Result<RunResult> DatabricksLauncher::Reattach(const runs::RunRequest& request,
   } else if (!run.external_id.empty()) {
     databricks_run_id = std::stoll(run.external_id);
   }
+  Result<std::unique_ptr<Session>> session = Connect(request);
+  if (databricks_run_id == 0 && run.status == RunStatus::kStarting && session.ok()) {
+    // The previous arbiter stopped between staging and storing the id. Submitting
+    // again with the same idempotency token (the run id) returns the run Databricks
+    // already accepted, or starts the one it never received: never a second run.
+    recorder.AddStatus("info", "the previous arbiter (" + run.owner +
+                                   ") stopped before storing the Databricks run id; "
+                                   "submitting again with the same idempotency token");
+    return Submit(request, **session, recorder, cancel);
+  }
   if (databricks_run_id == 0) {
-    // Never resubmitted: without its id the run cannot be followed.
     return Fail(run, active, recorder,
                 std::string(runs::kOrchestratorStoppedReason) +
                     " (before Databricks accepted the run, or before its id was stored)",
                 run.reader_cursor);
   }
-  Result<std::unique_ptr<Session>> session = Connect(request);
   if (!session.ok()) {
     return Fail(run, active, recorder,
                 "cannot reach Databricks to follow run " + std::to_string(databricks_run_id) +

@@ -80,6 +80,33 @@ class GateHttpClient final : public http::HttpClient {
   bool frozen_ = false;
 };
 
+// Delivers runs/submit to Databricks, then holds the answer back until released and
+// loses it: the arbiter stopped after Databricks accepted the run, before it stored the id.
+class LostSubmitAnswerHttpClient final : public http::HttpClient {
+ public:
+  explicit LostSubmitAnswerHttpClient(http::HttpClient* inner) : inner_(inner) {}
+  Result<http::HttpResponse> Send(const http::HttpRequest& r) override {
+    Result<http::HttpResponse> answer = inner_->Send(r);
+    if (r.url.find("/runs/submit") == std::string::npos) return answer;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return released_; });
+    return UnavailableError("the arbiter stopped before the answer arrived");
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  http::HttpClient* inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
 class DatabricksLauncherTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -307,6 +334,33 @@ TEST_F(DatabricksLauncherTest, ReattachFollowsTheStoredRunWithoutSubmittingAgain
   size_t first_line = events.find("stdout  line 0");
   ASSERT_NE(first_line, std::string::npos) << events;
   EXPECT_EQ(events.find("stdout  line 0", first_line + 1), std::string::npos) << events;
+}
+
+TEST_F(DatabricksLauncherTest, ReattachBeforeTheIdWasStoredFindsTheRunByItsToken) {
+  http::CurlHttpClient curl;
+  LostSubmitAnswerHttpClient lossy(&curl);
+  DatabricksLauncherOptions first = options_;
+  first.transport = &lossy;
+  first.retry.max_attempts = 1;
+  storage::RunRecord run = NewRun({"ok"});
+  DatabricksLauncher a(storage_.get(), first);
+  std::thread t([&] { (void)a.Execute(Request(run), runs::CancelSignal()); });
+  ASSERT_TRUE(WaitUntil([&] { return emulator_->Runs()["runs"].size() == 1; }));
+  storage::RunRecord stored = *storage_->GetRun(run.run_id);
+  ASSERT_EQ(stored.status, RunStatus::kStarting);
+  ASSERT_TRUE(stored.external_id.empty());  // accepted by Databricks, id not stored
+  DatabricksLauncher b(storage_.get(), options_);
+  auto result = b.Reattach(Request(stored), runs::CancelSignal());
+  lossy.Release();
+  t.join();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, RunStatus::kSuccess) << result->reason << Events(run.run_id);
+  nlohmann::json after = emulator_->Runs();
+  ASSERT_EQ(after["runs"].size(), 1u) << after.dump();  // the same run, not a second one
+  EXPECT_EQ(std::to_string(after["runs"][0]["run_id"].get<int64_t>()),
+            storage_->GetRun(run.run_id)->external_id);
+  EXPECT_NE(Events(run.run_id).find("submitting again with the same idempotency token"),
+            std::string::npos);
 }
 
 }  // namespace
