@@ -197,7 +197,7 @@ TEST_F(DatabricksLauncherTest, RunsTheJobWithPipesLogsAndUsage) {
   EXPECT_EQ(result->status, RunStatus::kSuccess) << result->reason << "\n" << events;
   EXPECT_TRUE(result->reported_materialization);
   EXPECT_NE(events.find("stdout  line 2"), std::string::npos) << events;  // via cluster logs
-  EXPECT_NE(events.find("partition p1"), std::string::npos) << events;        // via pipes chunks
+  EXPECT_NE(events.find("partition p1"), std::string::npos) << events;    // via pipes chunks
   EXPECT_NE(events.find("Databricks run page: http://127.0.0.1:"), std::string::npos) << events;
   EXPECT_NE(events.find("PENDING"), std::string::npos) << events;
   auto stored = *storage_->GetRun(run.run_id);
@@ -214,12 +214,15 @@ TEST_F(DatabricksLauncherTest, RunsTheJobWithPipesLogsAndUsage) {
   auto code = fs::directory_iterator(emulator_->DbfsFile("/arbiter/staging/code"));
   EXPECT_TRUE(fs::exists(code->path() / "helper.py"));
   EXPECT_TRUE(fs::exists(code->path() / "arbiter_pipes.py"));
-  EXPECT_FALSE(fs::exists(emulator_->DbfsFile("/arbiter/staging/runs/" + run.run_id + "/context.json")));
+  EXPECT_FALSE(
+      fs::exists(emulator_->DbfsFile("/arbiter/staging/runs/" + run.run_id + "/context.json")));
   // The same code again uses the same folder.
   storage::RunRecord again = NewRun({"ok"});
   ASSERT_TRUE(Execute(again).ok());
   int folders = 0;
-  for ([[maybe_unused]] auto& e : fs::directory_iterator(emulator_->DbfsFile("/arbiter/staging/code"))) ++folders;
+  for ([[maybe_unused]] auto& e :
+       fs::directory_iterator(emulator_->DbfsFile("/arbiter/staging/code")))
+    ++folders;
   EXPECT_EQ(folders, 1);
 }
 
@@ -248,7 +251,9 @@ TEST_F(DatabricksLauncherTest, CancelEndsOnlyWhenDatabricksConfirms) {
 }
 
 TEST_F(DatabricksLauncherTest, ThrottlingAndServerErrorsAreSurvived) {
-  emulator_->SetFaults({{"rate_429", 0.5}, {"burst_status", 503}, {"burst_count", 3}});
+  // Retry-After: 0 keeps the test fast; honouring the header is tested with RetryPolicy.
+  emulator_->SetFaults(
+      {{"rate_429", 0.5}, {"retry_after", 0}, {"burst_status", 503}, {"burst_count", 3}});
   storage::RunRecord run = NewRun({"ok"});
   auto result = Execute(run);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -313,9 +318,8 @@ TEST_F(DatabricksLauncherTest, ReattachFollowsTheStoredRunWithoutSubmittingAgain
   storage::RunRecord run = NewRun({"wait"});
   DatabricksLauncher a(storage_.get(), first);
   std::thread t([&] { (void)a.Execute(Request(run), runs::CancelSignal()); });
-  ASSERT_TRUE(WaitUntil([&] {
-    return JobRunning() && Events(run.run_id).find("line 2") != std::string::npos;
-  }));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return JobRunning() && Events(run.run_id).find("line 2") != std::string::npos; }));
   gate.Freeze();  // the first arbiter stops following
   storage::RunRecord stored = *storage_->GetRun(run.run_id);
   ASSERT_FALSE(stored.external_id.empty());
