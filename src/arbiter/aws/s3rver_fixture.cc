@@ -1,11 +1,7 @@
 #include "arbiter/aws/s3rver_fixture.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -52,72 +48,21 @@ std::unique_ptr<S3rver> S3rver::Start(std::string* why_not, bool* installed) {
     return nullptr;
   }
   s->dir_ = dir_template;
-  int fds[2];
-  if (pipe(fds) != 0) {
-    *why_not = "pipe failed";
-    return nullptr;
-  }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    close(fds[0]);
-    close(fds[1]);
-    // s3rver's continuation tokens use single DES, which OpenSSL 3 keeps in its legacy provider.
-    setenv("NODE_OPTIONS", "--openssl-legacy-provider", 1);
-    execl(node.c_str(), node.c_str(), script.c_str(), "-d", s->dir_.c_str(), "-a", "127.0.0.1", "-p",
-          "0", "--configure-bucket", kBucket, static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  s->pid_ = pid;
-  s->out_fd_ = fds[0];
-  // Wait for "S3rver listening on 127.0.0.1:<port>", bounded, without sleeping.
-  std::string output;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (s->port_ == 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      *why_not = "s3rver did not start within 30 s; output: " + output;
-      return nullptr;
-    }
-    pollfd p{s->out_fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = read(s->out_fd_, buf, sizeof buf);
-    if (n <= 0) {
-      *why_not = "s3rver exited during start; output: " + output;
-      return nullptr;
-    }
-    output.append(buf, static_cast<size_t>(n));
-    const std::string marker = "listening on 127.0.0.1:";
-    const size_t at = output.find(marker);
-    if (at != std::string::npos) {
-      const size_t digits = at + marker.size();
-      size_t end = digits;
-      while (end < output.size() && std::isdigit(static_cast<unsigned char>(output[end]))) ++end;
-      if (end < output.size()) s->port_ = std::stoi(output.substr(digits, end - digits));
-    }
-  }
-  // Keep reading its (request log) output so it never blocks on a full pipe.
-  const int fd = s->out_fd_;
-  s->drain_ = std::thread([fd] {
-    char buf[4096];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-  });
+  arbiter::testing::ServerProcess::Options o;
+  o.name = "s3rver";
+  o.argv = {node,   script, "-d", s->dir_, "-a", "127.0.0.1", "-p", "0", "--configure-bucket",
+            kBucket};
+  o.port_marker = "listening on 127.0.0.1:";
+  // s3rver's continuation tokens use single DES, which OpenSSL 3 keeps in its legacy provider.
+  o.env = {{"NODE_OPTIONS", "--openssl-legacy-provider"}};
+  s->server_ = arbiter::testing::ServerProcess::Start(o, why_not);
+  if (!s->server_) return nullptr;
+  s->port_ = s->server_->port();
   return s;
 }
 
 S3rver::~S3rver() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  if (drain_.joinable()) drain_.join();
-  if (out_fd_ >= 0) close(out_fd_);
+  server_.reset();
   if (!dir_.empty()) {
     std::error_code ec;
     fs::remove_all(dir_, ec);

@@ -2,11 +2,10 @@
 // third_party/node) on 127.0.0.1 with a port the OS picks, for the life of the object.
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
-#include <thread>
+
+#include "arbiter/testing/server_process.h"
 
 namespace arbiter::aws::testing {
 
@@ -25,11 +24,9 @@ class S3rver {
 
  private:
   S3rver() = default;
-  pid_t pid_ = -1;
   int port_ = 0;
-  int out_fd_ = -1;
   std::string dir_;
-  std::thread drain_;
+  std::unique_ptr<arbiter::testing::ServerProcess> server_;
 };
 
 }  // namespace arbiter::aws::testing

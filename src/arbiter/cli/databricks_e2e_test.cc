@@ -18,6 +18,7 @@
 #include "arbiter/runs/process.h"
 #include "arbiter/storage/open_storage.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/wait_until.h"
 
 namespace arbiter::cli {
 namespace {
@@ -30,14 +31,7 @@ struct Output {
   std::string out, err;
 };
 
-bool WaitUntil(const std::function<bool()>& pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
+using arbiter::testing::WaitUntil;
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p);

@@ -23,6 +23,7 @@
 #include "arbiter/runs/process.h"
 #include "arbiter/storage/open_storage.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/wait_until.h"
 
 namespace arbiter::cli {
 namespace {
@@ -36,15 +37,7 @@ constexpr const char* kKey = aws::testing::S3rver::kAccessKey;
 constexpr const char* kSecret = aws::testing::S3rver::kSecretKey;
 const std::string kNodesKey = "CC-MAIN-2024-10|seeds-a";
 
-bool WaitUntil(const std::function<bool()>& pred,
-               std::chrono::seconds limit = std::chrono::seconds(60)) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
+using arbiter::testing::WaitUntil;
 
 std::string Python() {
   // Debian's interpreter carries the python3-boto3/botocore the emulators and the validator use.

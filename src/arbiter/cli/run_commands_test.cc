@@ -15,6 +15,7 @@
 #include "arbiter/cli/cli.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/wait_until.h"
 
 namespace arbiter::cli {
 namespace {
@@ -48,14 +49,7 @@ struct Output {
   std::string out, err;
 };
 
-bool WaitUntil(const std::function<bool()>& pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
+using arbiter::testing::WaitUntil;
 
 class RunCommandsTest : public ::testing::Test {
  protected:

@@ -14,6 +14,7 @@
 #include "arbiter/http/curl_http_client.h"
 #include "arbiter/storage/sqlite_storage.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/wait_until.h"
 
 namespace arbiter::databricks {
 namespace {
@@ -21,14 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using storage::RunStatus;
 
-bool WaitUntil(const std::function<bool()>& pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
+using arbiter::testing::WaitUntil;
 
 // A job that imports a sibling module, reports through the pipes client, prints, and then
 // waits for a "release" file in its working directory when asked to.

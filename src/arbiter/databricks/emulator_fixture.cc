@@ -1,11 +1,7 @@
 #include "arbiter/databricks/emulator_fixture.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 
 namespace arbiter::databricks::testing {
@@ -22,74 +18,31 @@ std::unique_ptr<Emulator> Emulator::Start(std::string* why_not, const std::strin
     return nullptr;
   }
   e->dir_ = dir_template;
-  std::vector<std::string> args = {"python3", tool, "databricks", "--port", "0", "--state-dir",
-                                   e->dir_, "--token", kToken, "--start-delay", "0.05",
-                                   "--terminate-delay", "0.05", "--retry-after", "0"};
+  std::vector<std::string> args = {"python3",    tool,
+                                   "databricks", "--port",
+                                   "0",          "--state-dir",
+                                   e->dir_,      "--token",
+                                   kToken,       "--start-delay",
+                                   "0.05",       "--terminate-delay",
+                                   "0.05",       "--retry-after",
+                                   "0"};
   if (!workdir.empty()) {
     args.push_back("--workdir");
     args.push_back(workdir);
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  int fds[2];
-  if (pipe(fds) != 0) {
-    *why_not = "pipe failed";
-    return nullptr;
-  }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execvp("python3", argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  e->pid_ = pid;
-  e->out_fd_ = fds[0];
-  std::string output;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (e->port_ == 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      *why_not = "the emulator did not start within 30 s; output: " + output;
-      return nullptr;
-    }
-    pollfd p{e->out_fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = read(e->out_fd_, buf, sizeof buf);
-    if (n <= 0) {
-      *why_not = "the emulator exited during start; output: " + output;
-      return nullptr;
-    }
-    output.append(buf, static_cast<size_t>(n));
-    const std::string marker = "listening on http://127.0.0.1:";
-    const size_t at = output.find(marker);
-    const size_t eol = at == std::string::npos ? at : output.find('\n', at);
-    if (eol != std::string::npos) e->port_ = std::stoi(output.substr(at + marker.size()));
-  }
-  const int fd = e->out_fd_;
-  e->drain_ = std::thread([fd] {
-    char buf[4096];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-  });
+  arbiter::testing::ServerProcess::Options o;
+  o.name = "the Databricks emulator";
+  o.argv = std::move(args);
+  o.port_marker = "listening on http://127.0.0.1:";
+  e->server_ = arbiter::testing::ServerProcess::Start(o, why_not);
+  if (!e->server_) return nullptr;
+  e->port_ = e->server_->port();
   return e;
 }
 
 Emulator::~Emulator() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);  // it stops its jobs' process groups first
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  if (drain_.joinable()) drain_.join();
-  if (out_fd_ >= 0) close(out_fd_);
+  server_.reset();  // it stops its jobs' process groups first
   if (!dir_.empty()) {
     std::error_code ec;
     fs::remove_all(dir_, ec);

@@ -3,16 +3,13 @@
 // the object; plus its admin endpoints (runs, faults).
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "arbiter/http/curl_http_client.h"
+#include "arbiter/testing/server_process.h"
 
 namespace arbiter::databricks::testing {
 
@@ -30,19 +27,16 @@ class Emulator {
   // <state>/fs/dbfs + path: where the emulator keeps a DBFS path.
   std::string DbfsFile(const std::string& path) const { return dir_ + "/fs/dbfs" + path; }
 
-  nlohmann::json Runs();                           // GET /__emulator/runs
+  nlohmann::json Runs();                                   // GET /__emulator/runs
   nlohmann::json SetFaults(const nlohmann::json& faults);  // POST /__emulator/faults
-  nlohmann::json Requests();                       // GET /__emulator/requests
+  nlohmann::json Requests();                               // GET /__emulator/requests
 
  private:
   Emulator() = default;
-  nlohmann::json Admin(const std::string& method, const std::string& path,
-                       const std::string& body);
-  pid_t pid_ = -1;
+  nlohmann::json Admin(const std::string& method, const std::string& path, const std::string& body);
   int port_ = 0;
-  int out_fd_ = -1;
   std::string dir_;
-  std::thread drain_;
+  std::unique_ptr<arbiter::testing::ServerProcess> server_;
   http::CurlHttpClient http_;
 };
 

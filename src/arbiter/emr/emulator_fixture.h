@@ -3,13 +3,12 @@
 // talks to its admin endpoint (/__emulator/state, /faults, /requests).
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "arbiter/testing/server_process.h"
 
 namespace arbiter::emr::testing {
 
@@ -29,11 +28,9 @@ class EmulatorProcess {
 
  private:
   EmulatorProcess() = default;
-  pid_t pid_ = -1;
   int port_ = 0;
-  int out_fd_ = -1;
   std::string log_;
-  std::thread drain_;
+  std::unique_ptr<arbiter::testing::ServerProcess> server_;
 };
 
 }  // namespace arbiter::emr::testing

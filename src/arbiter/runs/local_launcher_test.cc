@@ -10,6 +10,7 @@
 
 #include "arbiter/storage/sqlite_storage.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/wait_until.h"
 
 namespace arbiter::runs {
 namespace {
@@ -17,15 +18,7 @@ namespace {
 using storage::RunStatus;
 using ::testing::HasSubstr;
 
-// Explicit waits: poll a condition until it holds or a generous deadline passes.
-bool WaitUntil(const std::function<bool()>& pred) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
-}
+using arbiter::testing::WaitUntil;
 
 class LocalLauncherTest : public ::testing::Test {
  protected:
