@@ -87,8 +87,12 @@ class Loader {
     internal::ParseAssets(assets, root_.string(), project.get(), &refs);
     internal::ParsePricing(pricing, project.get());
     internal::ParseSchedules(schedules, project.get(), &schedule_assets);
-    internal::LinkProject(defaults, refs, schedule_assets, options_.env, project.get(),
-                          &result_->diagnostics);
+    // A file that could not be read or parsed leaves its definitions out; checking
+    // references against the rest would only add errors that its fix removes.
+    if (!files_missing_) {
+      internal::LinkProject(defaults, refs, schedule_assets, options_.env, project.get(),
+                            &result_->diagnostics);
+    }
     if (project->assets.empty() && !result_->diagnostics.has_errors()) {
       result_->diagnostics.Warning({DisplayName(root_ / kProjectFileName), 0, 0},
                                    "the project defines no assets",
@@ -116,6 +120,7 @@ class Loader {
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
+      files_missing_ = true;
       if (is_root) {
         result_->diagnostics.Error({display, 0, 0}, "cannot read " + Quote(display),
                                    "run 'arbiter init DIR' to create a project, or pass -C DIR");
@@ -138,6 +143,7 @@ class Loader {
     yaml::ParseError error;
     file.document = yaml::Document::Parse(text, &error);
     if (!file.document) {
+      files_missing_ = true;
       result_->diagnostics.Error({display, error.mark.line + 1, error.mark.column + 1},
                                  "YAML syntax error: " + error.message,
                                  "check indentation and that brackets and quotes are closed");
@@ -194,6 +200,7 @@ class Loader {
   const LoadOptions& options_;
   LoadResult* result_;
   std::vector<File> files_;
+  bool files_missing_ = false;  // a file could not be read or parsed
   std::set<std::string> loaded_;
 };
 

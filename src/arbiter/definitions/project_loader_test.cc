@@ -305,6 +305,20 @@ TEST_F(LoaderTest, YamlSyntaxErrorHasAPosition) {
   EXPECT_EQ(r.diagnostics.all()[0].location.line, 3);
 }
 
+TEST_F(LoaderTest, ASyntaxErrorInAnIncludedFileIsTheOnlyError) {
+  // Its runtimes are lost; references to them are not reported on top.
+  dir_.Write("runtimes.yaml", "runtimes:\n  local: {type: local\n  emr: {type: emr}\n");
+  LoadResult r = Load(R"(include: [runtimes.yaml]
+defaults: {runtimes: [local]}
+assets:
+  a: {job: {script: jobs/a.py}, runtimes: [local], placement: {fixed: local}}
+)");
+  auto errors = Errors(r);
+  ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+  EXPECT_THAT(errors[0], HasSubstr("YAML syntax error"));
+  EXPECT_FALSE(r.project);
+}
+
 TEST_F(LoaderTest, SecretsOnlyByReference) {
   LoadResult r = Load(R"(
 runtimes:
