@@ -11,7 +11,7 @@ under the S3 monitoring logUri and reports resource utilization from the request
 
 Faults (flags, or POST /__emulator/faults): throttle_rate (429 ThrottlingException),
 error_burst / error_status (5xx), job_failure {"stderr": "..."} (the next running job run is
-killed with this on stderr).
+killed with this on stderr), provision_delay S (slow capacity: seconds in SCHEDULED).
 Admin: GET /__emulator/state, GET /__emulator/requests, POST /__emulator/faults.
 """
 import argparse
@@ -225,7 +225,7 @@ class Serverless(aws_common.Emulator):
                 self.set_state(run, "PENDING")
             elif st == "PENDING" and since >= a.queue_delay:
                 self.set_state(run, "SCHEDULED")
-            elif st == "SCHEDULED" and since >= a.provision_delay:
+            elif st == "SCHEDULED" and since >= self.provision_delay():
                 self.set_state(run, "RUNNING")
                 err = self.start_job(run)
                 if err:
@@ -256,6 +256,11 @@ class Serverless(aws_common.Emulator):
                 if run["job"]:
                     run["job"].kill()
                 self.finish(run, "CANCELLED", "Job run cancelled by user")
+
+    def provision_delay(self):
+        """Seconds a job run stays SCHEDULED: --provision-delay, or the provision_delay fault."""
+        injected = self.faults.peek("provision_delay")
+        return float(injected) if injected is not None else self.args.provision_delay
 
     def admin_state(self):
         return {"applications": {a: {"state": v["state"]} for a, v in

@@ -65,6 +65,7 @@ class EmrEndToEndTest : public ::testing::Test {
     }
     fs::copy(fs::path(ARBITER_SOURCE_DIR) / "examples/commoncrawl", project_,
              fs::copy_options::recursive);
+    fs::remove_all(project_ / ".arbiter");  // runs of the source tree's example are not ours
     record_ = (dir_.path() / "requests.jsonl").string();
     std::vector<std::string> common = {"--access-key",  kKey,
                                        "--secret-key",  kSecret,
@@ -335,6 +336,36 @@ TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedByANewOneWithoutASecondCluster) {
   EXPECT_EQ(state["counts"]["RunJobFlow"], 1);
   EXPECT_EQ(state["clusters"].size(), 1u);
   EXPECT_EQ(Json({"materializations", "commoncrawl/edges"}).size(), 1u);
+}
+
+TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedWithoutASecondServerlessJobRun) {
+  Fault(*serverless_, {{"provision_delay", 3}});
+  runs::SpawnSpec spec;
+  spec.argv = {ARBITER_EXE, "-C",      project_.string(), "materialize", "commoncrawl/nodes",
+               "-p",        kNodesKey, "--runtime",       "emr-serverless"};
+  spec.cwd = project_.string();
+  for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
+  spec.stdout_path = (dir_.path() / "arbiter.out").string();
+  spec.stderr_path = (dir_.path() / "arbiter.err").string();
+  auto arbiter = runs::SpawnProcess(spec);
+  ASSERT_TRUE(arbiter.ok()) << arbiter.status().ToString();
+  const std::string id = WaitForPlatformId("commoncrawl/nodes");
+  ASSERT_FALSE(id.empty());
+  kill(static_cast<pid_t>(arbiter->pid), SIGKILL);
+  int st = 0;
+  waitpid(static_cast<pid_t>(arbiter->pid), &st, 0);
+
+  Output o = Run({"runs"});  // hands the orphaned run to a background arbiter
+  EXPECT_THAT(o.err, HasSubstr("1 run(s) lost their arbiter"));
+  ASSERT_TRUE(
+      WaitUntil([&] { return LatestRun()["status"] == "SUCCESS"; }, std::chrono::seconds(90)))
+      << LatestRun().dump() << Run({"logs", id}).out;
+  EXPECT_THAT(Run({"logs", id}).out, HasSubstr("re-attached to job run " + ExternalId(id)));
+  json state = serverless_->Admin("state");
+  EXPECT_EQ(state["counts"]["StartJobRun"], 1) << state.dump();
+  EXPECT_EQ(state["job_runs"].size(), 1u);
+  EXPECT_EQ(Json({"materializations", "commoncrawl/nodes"}).size(), 1u)
+      << Json({"materializations", "commoncrawl/nodes"}).dump(1);
 }
 
 TEST_F(EmrEndToEndTest, InjectedFaultsAreSurvivedOrReportedWithTheirReason) {

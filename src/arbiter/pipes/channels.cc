@@ -342,7 +342,9 @@ void BlobChunkMessageReader::Poll() {
       processor_->ReportChannelWarning(key, body.status().ToString());
       return;
     }
-    if (!body->has_value()) return;
+    // Writers never upload an empty chunk; an empty object is one still being written
+    // by a store whose PUT is not atomic (s3rver, a FUSE mount): read it next time.
+    if (!body->has_value() || (*body)->empty()) return;
     ProcessChunk(next_chunk_, **body);
     ++next_chunk_;
   }

@@ -186,6 +186,27 @@ TEST(BlobReaderTest, PollsChunksInOrderDrainsLateChunksAndCleansUp) {
   EXPECT_TRUE(store.List("run1/msgs")->empty());
 }
 
+TEST(BlobReaderTest, AnEmptyChunkIsOneStillBeingWrittenAndIsReadAgain) {
+  TempDir dir;
+  LocalDirBlobStore store(dir.path());
+  FakeClock clock(TimePoint(std::chrono::seconds(1000)));
+  RecordingHandler h;
+  MessageProcessor p(&h);
+  BlobChunkMessageReader reader(&store, "run1/msgs", &p, &clock);
+  ScriptedWaiter waiter(
+      {
+          [&] { ASSERT_TRUE(store.Put("run1/msgs/1.json", "").ok()); },  // created, not written
+          [&] {
+            ASSERT_TRUE(store.Put("run1/msgs/1.json", kOpened + "\n" + Log("a")).ok());
+            ASSERT_TRUE(store.Put("run1/msgs/2.json", kClosed).ok());
+          },
+      },
+      &clock);
+  ReadUntilJobFinished(reader, waiter, std::chrono::milliseconds(1000));
+  EXPECT_EQ(h.Methods(), (std::vector<std::string>{"opened", "log", "closed"}));
+  EXPECT_EQ(reader.next_chunk(), 3);
+}
+
 TEST(BlobReaderTest, DrainWindowEndsWithoutClosedAndGapsAreReadOutOfSequence) {
   TempDir dir;
   LocalDirBlobStore store(dir.path());
