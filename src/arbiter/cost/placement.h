@@ -71,13 +71,16 @@ class Placer {
   // The cluster a run of `asset` would use on `runtime`.
   Result<ClusterShape> ShapeFor(const definitions::AssetDef& asset,
                                 const definitions::RuntimeConfig& runtime) const;
-  // One candidate per allowed runtime, evaluated.
+  // One candidate per allowed runtime, evaluated. Without `explain` the
+  // candidate has its numbers and feasibility but no explanation (prediction
+  // inputs, cost lines), and the placement no inputs or reason: the same
+  // choice, for the simulator's inner loop.
   Candidate Evaluate(const definitions::AssetDef& asset, const definitions::RuntimeConfig& runtime,
-                     std::optional<double> input_bytes,
-                     const PlacementConstraints& constraints) const;
+                     std::optional<double> input_bytes, const PlacementConstraints& constraints,
+                     bool explain = true) const;
   Placement Place(const definitions::AssetDef& asset, const definitions::PlacementPolicy& policy,
                   std::optional<double> input_bytes, const PlacementConstraints& constraints = {},
-                  const ExplorationBudget& exploration = {}) const;
+                  const ExplorationBudget& exploration = {}, bool explain = true) const;
 
  private:
   const definitions::Project* project_;

@@ -131,12 +131,15 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
   auto finish = [&](double p50, double sigma) {
     out.p50_s = std::max(p50, kMinSeconds);
     out.p90_s = out.p50_s * std::exp(kZ90 * sigma);
-    out.inputs["log_sigma"] = sigma;
+    out.log_sigma = sigma;
+    if (q.explain) out.inputs["log_sigma"] = sigma;
     return out;
   };
   std::optional<double> bytes = q.input_bytes ? q.input_bytes : TypicalInputBytes(q.asset);
-  if (bytes) out.inputs["input_bytes"] = *bytes;
-  out.inputs["cores"] = q.cores;
+  if (q.explain) {
+    if (bytes) out.inputs["input_bytes"] = *bytes;
+    out.inputs["cores"] = q.cores;
+  }
   const Pair* own = Find(q.asset, q.runtime);
 
   // 1. The pair's own model.
@@ -145,8 +148,10 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
     if (auto p50 = ModelP50(*own, s_gb, q.cores)) {
       out.basis = "model";
       out.observations = own->runs;
-      out.inputs["theta"] = own->theta;
-      out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
+      if (q.explain) {
+        out.inputs["theta"] = own->theta;
+        out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
+      }
       return finish(*p50, Sigma(*own));
     }
   }
@@ -170,18 +175,20 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
       if (base) {
         out.basis = "speed_ratio";
         out.observations = best->runs;
-        out.inputs["borrowed_from"] = best_rt;
-        out.inputs["speed_ratio"] = ratio.first;
-        out.inputs["ratio_assets"] = ratio.second;
-        std::ostringstream e;
-        e.precision(3);
-        e << best_rt << " (" << best->runs << " runs) × speed ratio " << ratio.first;
-        if (ratio.second > 0) {
-          e << " learned from " << ratio.second << " asset(s) run on both";
-        } else {
-          e << " (prior: no asset ran on both yet)";
+        if (q.explain) {
+          out.inputs["borrowed_from"] = best_rt;
+          out.inputs["speed_ratio"] = ratio.first;
+          out.inputs["ratio_assets"] = ratio.second;
+          std::ostringstream e;
+          e.precision(3);
+          e << best_rt << " (" << best->runs << " runs) × speed ratio " << ratio.first;
+          if (ratio.second > 0) {
+            e << " learned from " << ratio.second << " asset(s) run on both";
+          } else {
+            e << " (prior: no asset ran on both yet)";
+          }
+          out.explain = e.str();
         }
-        out.explain = e.str();
         // Less certain than either part alone.
         double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
         double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
@@ -193,22 +200,26 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
   if (own && own->runs > 0) {
     out.basis = "few_runs";
     out.observations = own->runs;
-    out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
+    if (q.explain) out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
     return finish(std::exp(own->mean_log_d), options_.prior_log_sigma);
   }
   // 4. The asset's hint, 5. the prior.
   if (q.hint_s) {
     out.basis = "hint";
-    out.inputs["expected_duration_s"] = *q.hint_s;
-    out.inputs["hint_factor"] = q.hint_factor;
-    out.explain = "expected_duration " + Seconds(*q.hint_s) +
-                  (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
-                  " (no runs yet)";
+    if (q.explain) {
+      out.inputs["expected_duration_s"] = *q.hint_s;
+      out.inputs["hint_factor"] = q.hint_factor;
+      out.explain = "expected_duration " + Seconds(*q.hint_s) +
+                    (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
+                    " (no runs yet)";
+    }
     return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma);
   }
   out.basis = "prior";
-  out.inputs["prior_duration_s"] = options_.prior_duration_s;
-  out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
+  if (q.explain) {
+    out.inputs["prior_duration_s"] = options_.prior_duration_s;
+    out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
+  }
   return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma);
 }
 

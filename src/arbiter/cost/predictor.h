@@ -28,10 +28,11 @@ struct Observation {
 struct Prediction {
   double p50_s = 0;
   double p90_s = 0;
+  double log_sigma = 0;  // spread of log duration behind p90
   int observations = 0;  // runs behind it (own runs, or the borrowed ones)
   std::string basis;     // model | speed_ratio | few_runs | hint | prior
-  std::string explain;   // one line for `plan`
-  nlohmann::json inputs;  // what went in (θ, s, c, ratio, hint)
+  std::string explain;   // one line for `plan` (empty unless the query asks)
+  nlohmann::json inputs;  // what went in (θ, s, c, ratio, hint); likewise
 };
 
 struct PredictorOptions {
@@ -50,6 +51,7 @@ struct PredictionQuery {
   std::optional<double> input_bytes;              // nullopt: the pair's typical input
   std::optional<double> hint_s;                   // the asset's expected_duration
   double hint_factor = 1;                         // e.g. local is slower than the cluster
+  bool explain = true;  // false: numbers only, no `explain`/`inputs` (simulation)
 };
 
 class RuntimePredictor {
