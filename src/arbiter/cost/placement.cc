@@ -178,6 +178,14 @@ Result<ClusterShape> Placer::ShapeFor(const definitions::AssetDef& asset,
   return s;
 }
 
+const Result<ClusterShape>& Placer::MemoShape(const definitions::AssetDef& asset,
+                                              const definitions::RuntimeConfig& rt) const {
+  auto key = std::make_pair(&asset, &rt);
+  auto it = memo_->find(key);
+  if (it == memo_->end()) it = memo_->emplace(key, ShapeFor(asset, rt)).first;
+  return it->second;
+}
+
 Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions::RuntimeConfig& rt,
                            std::optional<double> input_bytes,
                            const PlacementConstraints& constraints, bool explain) const {
@@ -190,7 +198,9 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
   if (std::string why = JobKindUnsupported(rt.type, asset.job.kind); !why.empty()) {
     infeasible(std::move(why));
   }
-  Result<ClusterShape> shape = ShapeFor(asset, rt);
+  std::optional<Result<ClusterShape>> computed;
+  const Result<ClusterShape>& shape =
+      memo_ ? MemoShape(asset, rt) : computed.emplace(ShapeFor(asset, rt));
   if (!shape.ok()) {
     infeasible(shape.status().message());
     return cand;

@@ -100,6 +100,7 @@ Result<SimulationReport> Simulate(const definitions::Project& project, const Pri
     }
   }
   Engine engine(&sim, catalog);
+  engine.MemoizeShapes();  // `sim` stays as it is until the replay ends
   const Placer& placer = engine.placer();
   // True costs need each (asset, runtime) cluster shape; shapes never change.
   std::map<std::pair<std::string, std::string>, ClusterShape> shapes;
