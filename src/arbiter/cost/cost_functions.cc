@@ -243,7 +243,15 @@ CostEstimate PriceUsage(const PriceCatalog& c, const definitions::RuntimeConfig*
     bill.Unknown("prices for runtime type " + u.runtime_type);
     return bill.Done();
   }
-  if (u.nodes.empty()) bill.Unknown("node usage (the run reported no nodes)");
+  if (u.nodes.empty()) {
+    // A step on a running EMR cluster or a task on an existing Databricks
+    // cluster: the cluster's cost is shared, not this run's alone.
+    if (u.details.value("shared_cluster", false) || u.details.contains("existing_cluster_id")) {
+      bill.Unknown("this run's share of a shared cluster (it ran on one it did not create)");
+    } else {
+      bill.Unknown("node usage (the run reported no nodes)");
+    }
+  }
   for (const auto& n : u.nodes) {
     double hours = type == RuntimeType::kEmr ? std::max(n.hours, 60.0 / 3600) : n.hours;
     PriceClassicGroup(c, rt, type, region, n.role, n.instance_type, n.count, n.market == "SPOT",
