@@ -63,7 +63,24 @@ double RuntimePredictor::Sigma(const Pair& p) const {
 
 void RuntimePredictor::Add(const Observation& o) {
   if (!(o.duration_s > 0)) return;
-  Pair& p = pairs_[o.asset][o.runtime];
+  auto asset_it = pairs_.try_emplace(o.asset).first;
+  auto [pair_it, new_pair] = asset_it->second.try_emplace(o.runtime);
+  Pair& p = pair_it->second;
+  if (new_pair) {
+    // Index this asset under every runtime pair it now has runs on both of.
+    const std::string* name = &asset_it->first;
+    auto insert = [&](const std::string& r, const std::string& q, const Pair* a, const Pair* b) {
+      std::vector<Both>& v = both_[r][q];
+      auto at = std::lower_bound(v.begin(), v.end(), *name,
+                                 [](const Both& x, const std::string& n) { return *x.asset < n; });
+      v.insert(at, Both{name, a, b});
+    };
+    for (const auto& [rt, other] : asset_it->second) {
+      if (rt == o.runtime) continue;
+      insert(o.runtime, rt, &p, &other);
+      insert(rt, o.runtime, &other, &p);
+    }
+  }
   double s_gb = o.input_bytes ? *o.input_bytes / kGb : p.mean_s;
   // Score the model on this run before learning from it (honest spread).
   if (p.runs >= options_.min_runs) {
@@ -115,11 +132,12 @@ std::optional<std::pair<double, int>> RuntimePredictor::SpeedRatio(const std::st
                                                                    const std::string& q) const {
   double sum = 0;
   int n = 0;
-  for (const auto& [asset, by_runtime] : pairs_) {
-    auto a = by_runtime.find(r);
-    auto b = by_runtime.find(q);
-    if (a == by_runtime.end() || b == by_runtime.end()) continue;
-    sum += a->second.mean_log_d - b->second.mean_log_d;
+  auto by_r = both_.find(r);
+  if (by_r == both_.end()) return std::nullopt;
+  auto by_q = by_r->second.find(q);
+  if (by_q == by_r->second.end()) return std::nullopt;
+  for (const Both& b : by_q->second) {
+    sum += b.on_r->mean_log_d - b.on_q->mean_log_d;
     ++n;
   }
   if (n == 0) return std::nullopt;

@@ -57,6 +57,9 @@ struct PredictionQuery {
 class RuntimePredictor {
  public:
   explicit RuntimePredictor(PredictorOptions options = {});
+  // Not copyable: its index points into its own models.
+  RuntimePredictor(const RuntimePredictor&) = delete;
+  RuntimePredictor& operator=(const RuntimePredictor&) = delete;
 
   void Add(const Observation& o);
   Prediction Predict(const PredictionQuery& q) const;
@@ -95,6 +98,15 @@ class RuntimePredictor {
 
   PredictorOptions options_;
   std::map<std::string, std::map<std::string, Pair>> pairs_;  // asset -> runtime -> model
+  // r -> q -> (asset, its pair on r, its pair on q) for every asset with runs on
+  // both, in asset order: SpeedRatio sums exactly what a walk over pairs_ would,
+  // without visiting assets that never ran on both.
+  struct Both {
+    const std::string* asset;
+    const Pair* on_r;
+    const Pair* on_q;
+  };
+  std::map<std::string, std::map<std::string, std::vector<Both>>> both_;
   std::map<std::string, Overhead> overheads_;
   std::map<std::string, std::pair<double, double>> asset_input_;  // asset -> (weight, mean GB)
 };
