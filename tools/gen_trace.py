@@ -20,12 +20,21 @@ only; the same --seed gives the same trace.
 import argparse
 import json
 import math
+import os
 import random
 import sys
 
 STARTUP_S = {"databricks": 270.0, "emr": 480.0, "emr-serverless": 30.0, "local": 0.0}
 # $/hour of one 8 vCPU / 32 GiB node, for --with-cost only.
 NODE_RATE = {"databricks": 0.59, "emr": 0.23, "emr-serverless": 0.606, "local": 0.0}
+
+
+SIM_JOB = '''"""Placeholder Spark job of a generated trace project: `arbiter simulate`
+replays the trace and never runs it."""
+import sys
+
+sys.exit("simulation only: this asset exists to be replayed by arbiter simulate")
+'''
 
 
 def parse_speed(text):
@@ -99,10 +108,17 @@ def main(argv=None):
                     "                   execution_role_arn: 'arn:aws:iam::123456789012:role/arbiter',\n"
                     "                   staging: s3://example-bucket/staging}\n\nassets:\n")
             for a in assets:
-                f.write("  %s:\n    job: {kind: command, command: [\"true\"]}\n"
+                f.write("  %s:\n    job: {kind: pyspark, script: jobs/sim.py}\n"
                         "    runtimes: [%s]\n"
                         "    compute: {workers: %d, worker: {vcpu: 8, memory_gib: 32}, "
                         "instance_families: [m5, m6i]}\n" % (a["name"], ", ".join(sorted(speed)), a["workers"]))
+        # The assets are Spark jobs (every runtime of the trace can run them);
+        # the script only has to exist for the project to load.
+        script = os.path.join(os.path.dirname(os.path.abspath(args.project)), "jobs", "sim.py")
+        if not os.path.exists(script):
+            os.makedirs(os.path.dirname(script), exist_ok=True)
+            with open(script, "w") as f:
+                f.write(SIM_JOB)
     return 0
 
 

@@ -111,6 +111,19 @@ TEST_F(DatabricksExampleTest, MaterializesLikeLocally) {
   EXPECT_THAT(o.out, HasSubstr("stdout | {\"asset\": \"commoncrawl/edges\""));  // driver log
   EXPECT_THAT(o.out, HasSubstr("materialization"));
   EXPECT_EQ(emulator_->Runs()["submits"], 3);
+  // The ledger priced what the run reported (the driver and workers of m5.xlarge
+  // for their billed time, EC2 and DBUs) and what it would have cost elsewhere.
+  auto s = storage::OpenStorage(storage::kDefaultStorageUrl, dir_.str());
+  auto cost = (*s)->GetCostRecord(runs[0]["run_id"].get<std::string>());
+  ASSERT_TRUE(cost.ok() && cost->has_value());
+  const storage::CostRecord& c = **cost;
+  ASSERT_TRUE(c.actual_usd.has_value()) << c.counterfactuals.dump();
+  EXPECT_GT(*c.actual_usd, 0) << c.counterfactuals.dump();
+  EXPECT_EQ(c.usage["runtime_type"], "databricks");
+  for (const char* other : {"local", "emr", "emr-serverless"}) {
+    ASSERT_TRUE(c.counterfactuals.contains(other)) << other << ": " << c.counterfactuals.dump();
+    EXPECT_TRUE(c.counterfactuals[other]["usd"].is_number()) << c.counterfactuals.dump();
+  }
 }
 
 TEST_F(DatabricksExampleTest, CancelLeavesNoEmulatedRunRunning) {

@@ -164,6 +164,23 @@ class EmrEndToEndTest : public ::testing::Test {
   Output Materialize(const std::string& asset, const std::string& key, const std::string& runtime) {
     return Run({"materialize", asset, "-p", key, "--runtime", runtime});
   }
+  std::optional<storage::CostRecord> CostOf(const std::string& run_id) {
+    auto storage = storage::OpenStorage("", project_.string());
+    if (!storage.ok()) return std::nullopt;
+    auto cost = (*storage)->GetCostRecord(run_id);
+    return cost.ok() ? *cost : std::nullopt;
+  }
+  // The ledger priced the run's reported usage and predicted every other allowed runtime.
+  void ExpectPriced(const std::string& run_id, const std::vector<std::string>& others) {
+    std::optional<storage::CostRecord> c = CostOf(run_id);
+    ASSERT_TRUE(c.has_value()) << "no cost record for " << run_id;
+    ASSERT_TRUE(c->actual_usd.has_value()) << c->counterfactuals.dump();
+    EXPECT_GT(*c->actual_usd, 0) << c->counterfactuals.dump();
+    for (const std::string& other : others) {
+      ASSERT_TRUE(c->counterfactuals.contains(other)) << other << ": " << c->counterfactuals.dump();
+      EXPECT_TRUE(c->counterfactuals[other]["usd"].is_number()) << c->counterfactuals.dump();
+    }
+  }
   json Usage(const std::string& run_id) {
     auto storage = storage::OpenStorage("", project_.string());
     if (!storage.ok()) return nullptr;
@@ -286,6 +303,8 @@ TEST_F(EmrEndToEndTest, ExampleRunsOnEmrAndServerlessAsItDoesLocally) {
   ASSERT_TRUE(s_usage.is_object());
   EXPECT_GT(s_usage["vcpu_hours"].get<double>(), 0);
   EXPECT_GT(s_usage["memory_gb_hours"].get<double>(), 0);
+  ExpectPriced(edges_id, {"local", "databricks", "emr-serverless"});
+  ExpectPriced(nodes_run["run_id"], {"local", "databricks", "emr"});
 }
 
 TEST_F(EmrEndToEndTest, CancelTerminatesTheClusterAndLeavesNone) {

@@ -15,13 +15,19 @@ std::string Num(double v) {
   return s.str();
 }
 
-// Accumulates lines; any unknown price makes the total unknown.
+// Accumulates lines; any unknown price makes the total unknown. Without
+// itemizing only the total is kept: `item` (a callable making the line's
+// label) is never called, so the simulator's inner loop builds no strings.
 class Bill {
  public:
-  void Add(std::string item, double quantity, std::string unit, const PriceFact& price) {
+  explicit Bill(bool itemize = true) : itemize_(itemize) {}
+  bool itemize() const { return itemize_; }
+  template <typename Item>
+  void Add(Item&& item, double quantity, const char* unit, const PriceFact& price) {
     double usd = quantity * price.value;
     total_ += usd;
-    e_.lines.push_back({std::move(item), quantity, std::move(unit), price.value, usd,
+    if (!itemize_) return;
+    e_.lines.push_back({std::string(item()), quantity, unit, price.value, usd,
                         price.source + (price.date.empty() ? "" : " (" + price.date + ")")});
   }
   void Unknown(std::string what) { e_.unknown.push_back(std::move(what)); }
@@ -32,9 +38,15 @@ class Bill {
   }
 
  private:
+  bool itemize_;
   CostEstimate e_;
   double total_ = 0;
 };
+
+// A fixed line label.
+auto Label(const char* text) {
+  return [text] { return text; };
+}
 
 std::string DbTier(const definitions::RuntimeConfig* rt) {
   return rt ? rt->databricks.pricing_tier : "premium";
@@ -58,13 +70,14 @@ void PriceClassicGroup(const PriceCatalog& c, const definitions::RuntimeConfig* 
                        const std::string& instance_type, double count, bool spot, double hours,
                        bool photon, Bill& bill) {
   double node_hours = count * hours;
-  std::string what = Num(count) + " × " + instance_type + " " + role;
+  std::string what = bill.itemize() ? Num(count) + " × " + instance_type + " " + role : "";
   if (auto ec2 = Ec2Price(c, region, instance_type, spot, bill)) {
-    bill.Add(what + (spot ? " EC2 spot" : " EC2 on-demand"), node_hours, "node-hours", *ec2);
+    bill.Add([&] { return what + (spot ? " EC2 spot" : " EC2 on-demand"); }, node_hours,
+             "node-hours", *ec2);
   }
   if (type == RuntimeType::kEmr) {
     if (auto fee = c.EmrFee(region, instance_type)) {
-      bill.Add(what + " EMR fee", node_hours, "node-hours", *fee);
+      bill.Add([&] { return what + " EMR fee"; }, node_hours, "node-hours", *fee);
     } else {
       bill.Unknown("EMR fee of " + instance_type + " in " + region);
     }
@@ -80,7 +93,7 @@ void PriceClassicGroup(const PriceCatalog& c, const definitions::RuntimeConfig* 
     if (!factor) bill.Unknown("Photon DBU multiplier for jobs");
     if (rating && price && factor) {
       double dbus = node_hours * rating->value * factor->value;
-      bill.Add(what + " DBUs (" + sku + ")", dbus, "DBU", *price);
+      bill.Add([&] { return what + " DBUs (" + sku + ")"; }, dbus, "DBU", *price);
     }
   }
 }
@@ -145,13 +158,13 @@ ClusterShape OnDemandOnly(ClusterShape shape) {
 }
 
 CostEstimate PriceShape(const PriceCatalog& c, const definitions::RuntimeConfig& rt,
-                        const ClusterShape& shape, double billed_seconds) {
-  Bill bill;
+                        const ClusterShape& shape, double billed_seconds, bool itemize) {
+  Bill bill(itemize);
   std::string region = c.RegionOf(rt);
   double seconds = std::max(0.0, billed_seconds);
   switch (rt.type) {
     case RuntimeType::kLocal:
-      return PriceLocalRun(rt, seconds);
+      return PriceLocalRun(rt, seconds, itemize);
     case RuntimeType::kEmr:
       seconds = std::max(seconds, 60.0);  // EC2 and EMR bill at least a minute
       [[fallthrough]];
@@ -166,9 +179,9 @@ CostEstimate PriceShape(const PriceCatalog& c, const definitions::RuntimeConfig&
       double hours = std::max(seconds, minimum) / 3600 * shape.serverless_workers;
       auto vcpu = c.ServerlessVcpuHour(region, shape.arch);
       auto gb = c.ServerlessGbHour(region, shape.arch);
-      if (vcpu) bill.Add("vCPU", hours * shape.worker_vcpu, "vcpu-hours", *vcpu);
+      if (vcpu) bill.Add(Label("vCPU"), hours * shape.worker_vcpu, "vcpu-hours", *vcpu);
       else bill.Unknown("EMR Serverless $/vCPU-hour (" + shape.arch + ") in " + region);
-      if (gb) bill.Add("memory", hours * shape.worker_memory_gib, "gb-hours", *gb);
+      if (gb) bill.Add(Label("memory"), hours * shape.worker_memory_gib, "gb-hours", *gb);
       else bill.Unknown("EMR Serverless $/GB-hour (" + shape.arch + ") in " + region);
       break;
     }
@@ -176,9 +189,10 @@ CostEstimate PriceShape(const PriceCatalog& c, const definitions::RuntimeConfig&
   return bill.Done();
 }
 
-CostEstimate PriceLocalRun(const definitions::RuntimeConfig& rt, double wall_seconds) {
-  Bill bill;
-  bill.Add("local machine", std::max(0.0, wall_seconds) / 3600, "hours",
+CostEstimate PriceLocalRun(const definitions::RuntimeConfig& rt, double wall_seconds,
+                           bool itemize) {
+  Bill bill(itemize);
+  bill.Add(Label("local machine"), std::max(0.0, wall_seconds) / 3600, "hours",
            PriceFact{rt.local.cost_per_hour, "usd_per_hour",
                      "runtime " + rt.name + " cost_per_hour", "arbiter.yaml"});
   return bill.Done();
@@ -192,7 +206,7 @@ CostEstimate PriceUsage(const PriceCatalog& c, const definitions::RuntimeConfig*
     double hours = 0;
     for (const auto& n : u.nodes) hours = std::max(hours, n.hours);
     double rate = rt ? rt->local.cost_per_hour : 0;
-    bill.Add("local machine", hours, "hours",
+    bill.Add(Label("local machine"), hours, "hours",
              PriceFact{rate, "usd_per_hour", rt ? "runtime " + rt->name + " cost_per_hour" : "local default (0)", "arbiter.yaml"});
     return bill.Done();
   }
@@ -207,13 +221,13 @@ CostEstimate PriceUsage(const PriceCatalog& c, const definitions::RuntimeConfig*
     }
     auto vcpu = c.ServerlessVcpuHour(region, arch);
     auto gb = c.ServerlessGbHour(region, arch);
-    if (vcpu) bill.Add("vCPU", *u.vcpu_hours, "vcpu-hours", *vcpu);
+    if (vcpu) bill.Add(Label("vCPU"), *u.vcpu_hours, "vcpu-hours", *vcpu);
     else bill.Unknown("EMR Serverless $/vCPU-hour (" + arch + ") in " + region);
-    if (gb) bill.Add("memory", *u.memory_gb_hours, "gb-hours", *gb);
+    if (gb) bill.Add(Label("memory"), *u.memory_gb_hours, "gb-hours", *gb);
     else bill.Unknown("EMR Serverless $/GB-hour (" + arch + ") in " + region);
     if (u.storage_gb_hours && *u.storage_gb_hours > 0) {
       if (auto st = c.ServerlessStorageGbHour(region)) {
-        bill.Add("storage", *u.storage_gb_hours, "gb-hours", *st);
+        bill.Add(Label("storage"), *u.storage_gb_hours, "gb-hours", *st);
       } else {
         bill.Unknown("EMR Serverless $/GB-hour of storage in " + region);
       }
@@ -229,7 +243,15 @@ CostEstimate PriceUsage(const PriceCatalog& c, const definitions::RuntimeConfig*
     bill.Unknown("prices for runtime type " + u.runtime_type);
     return bill.Done();
   }
-  if (u.nodes.empty()) bill.Unknown("node usage (the run reported no nodes)");
+  if (u.nodes.empty()) {
+    // A step on a running EMR cluster or a task on an existing Databricks
+    // cluster: the cluster's cost is shared, not this run's alone.
+    if (u.details.value("shared_cluster", false) || u.details.contains("existing_cluster_id")) {
+      bill.Unknown("this run's share of a shared cluster (it ran on one it did not create)");
+    } else {
+      bill.Unknown("node usage (the run reported no nodes)");
+    }
+  }
   for (const auto& n : u.nodes) {
     double hours = type == RuntimeType::kEmr ? std::max(n.hours, 60.0 / 3600) : n.hours;
     PriceClassicGroup(c, rt, type, region, n.role, n.instance_type, n.count, n.market == "SPOT",
@@ -241,7 +263,7 @@ CostEstimate PriceUsage(const PriceCatalog& c, const definitions::RuntimeConfig*
     if (auto ebs = c.EbsGbMonth(region)) {
       PriceFact per_hour = *ebs;
       per_hour.value /= 730;  // AWS prices a GB-month as 730 hours
-      bill.Add("EBS gp3", gb_hours, "gb-hours", per_hour);
+      bill.Add(Label("EBS gp3"), gb_hours, "gb-hours", per_hour);
     } else {
       bill.Unknown("EBS $/GB-month in " + region);
     }

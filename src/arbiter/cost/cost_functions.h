@@ -63,8 +63,9 @@ struct CostEstimate {
 // rating × Photon factor × $/DBU); EMR Serverless = (vCPU × $/vCPU-h + GiB ×
 // $/GB-h) × workers × hours with the one-minute minimum; local = hours ×
 // cost_per_hour. Spot nodes are priced at spot (no interruption risk here).
+// Without `itemize` only the total (and what is unknown) is kept: no lines.
 CostEstimate PriceShape(const PriceCatalog& catalog, const definitions::RuntimeConfig& runtime,
-                        const ClusterShape& shape, double billed_seconds);
+                        const ClusterShape& shape, double billed_seconds, bool itemize = true);
 
 // The same shape entirely on on-demand (the fallback when spot is lost).
 ClusterShape OnDemandOnly(ClusterShape shape);
@@ -75,6 +76,7 @@ ClusterShape OnDemandOnly(ClusterShape shape);
 // that report no usage.
 CostEstimate PriceUsage(const PriceCatalog& catalog, const definitions::RuntimeConfig* runtime,
                         const runs::ResourceUsage& usage);
-CostEstimate PriceLocalRun(const definitions::RuntimeConfig& runtime, double wall_seconds);
+CostEstimate PriceLocalRun(const definitions::RuntimeConfig& runtime, double wall_seconds,
+                           bool itemize = true);
 
 }  // namespace arbiter::cost

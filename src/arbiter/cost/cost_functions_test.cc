@@ -116,6 +116,23 @@ TEST(CostFunctionsTest, UsageRecordsArePricedLikeShapes) {
   EXPECT_DOUBLE_EQ(*PriceUsage(c, &lrt, local).usd, 1.5);
 }
 
+TEST(CostFunctionsTest, ARunOnASharedClusterHasNoPriceOfItsOwn) {
+  PriceCatalog c = testing::TestCatalog();
+  runs::ResourceUsage step;  // a step on a long-running EMR cluster: no nodes of its own
+  step.runtime_type = "emr";
+  step.details = {{"shared_cluster", true}, {"cluster_id", "j-1"}};
+  CostEstimate e = PriceUsage(c, nullptr, step);
+  EXPECT_FALSE(e.usd.has_value());
+  ASSERT_EQ(e.unknown.size(), 1u);
+  EXPECT_THAT(e.unknown[0], HasSubstr("share of a shared cluster"));
+  runs::ResourceUsage task;  // Databricks, existing_cluster_id
+  task.runtime_type = "databricks";
+  task.details = {{"existing_cluster_id", "0101-abc"}};
+  EXPECT_THAT(PriceUsage(c, nullptr, task).unknown, ::testing::ElementsAre(HasSubstr("shared cluster")));
+  task.details = nlohmann::json::object();
+  EXPECT_THAT(PriceUsage(c, nullptr, task).unknown, ::testing::ElementsAre(HasSubstr("reported no nodes")));
+}
+
 TEST(SpotRiskTest, BandPriorUpdatedByObservedInterruptions) {
   PriceCatalog c = testing::TestCatalog();
   SpotRisk risk(&c, /*prior_node_hours=*/1000);

@@ -35,6 +35,8 @@ class Engine {
   std::shared_ptr<const PriceCatalog> shared_catalog() const { return catalog_; }
   const RuntimePredictor& predictor() const { return predictor_; }
   const Placer& placer() const { return placer_; }
+  // See Placer::MemoizeShapes.
+  void MemoizeShapes() { placer_.MemoizeShapes(); }
   ExplorationBudget Budget(double fraction) const { return {fraction, spent_usd_, explored_usd_}; }
 
  private:

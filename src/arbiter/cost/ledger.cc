@@ -75,6 +75,8 @@ Status RecordRunEnd(const Engine& engine, storage::Storage& storage, const stora
                           {"p50_s", cand.p50_total_s},
                           {"basis", cand.prediction.basis}};
       if (!cand.expected_usd && !cand.why_not.empty()) j["why_unknown"] = cand.why_not;
+      // E.g. a command job elsewhere: a price, but not a run that could have happened.
+      if (!cand.feasible) j["infeasible"] = cand.why_not;
       c.counterfactuals[rt->name] = j;
     }
   }

@@ -25,6 +25,21 @@ bool CheaperThan(const Candidate& a, const Candidate& b) {
   if (a.p90_total_s != b.p90_total_s) return a.p90_total_s < b.p90_total_s;
   return a.runtime < b.runtime;
 }
+// Why `type` cannot run jobs of `kind` (empty: it can). Databricks and EMR
+// Serverless submit a script to Spark or Python; only the local runtime and
+// EMR (through command-runner.jar) run an arbitrary command. Their launchers
+// refuse such runs, so placement must never pick them.
+std::string JobKindUnsupported(RuntimeType type, definitions::JobKind kind) {
+  if (kind != definitions::JobKind::kCommand) return "";
+  if (type == RuntimeType::kDatabricks) {
+    return "a command job: Databricks runs pyspark and python jobs only";
+  }
+  if (type == RuntimeType::kEmrServerless) {
+    return "a command job: EMR Serverless runs pyspark and python jobs only";
+  }
+  return "";
+}
+
 bool FasterThan(const Candidate& a, const Candidate& b) {
   if (a.p50_total_s != b.p50_total_s) return a.p50_total_s < b.p50_total_s;
   return CheaperThan(a, b);
@@ -163,16 +178,29 @@ Result<ClusterShape> Placer::ShapeFor(const definitions::AssetDef& asset,
   return s;
 }
 
+const Result<ClusterShape>& Placer::MemoShape(const definitions::AssetDef& asset,
+                                              const definitions::RuntimeConfig& rt) const {
+  auto key = std::make_pair(&asset, &rt);
+  auto it = memo_->find(key);
+  if (it == memo_->end()) it = memo_->emplace(key, ShapeFor(asset, rt)).first;
+  return it->second;
+}
+
 Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions::RuntimeConfig& rt,
                            std::optional<double> input_bytes,
-                           const PlacementConstraints& constraints) const {
+                           const PlacementConstraints& constraints, bool explain) const {
   Candidate cand;
   cand.runtime = rt.name;
   cand.type = rt.type;
   auto infeasible = [&](std::string why) {
     if (cand.feasible) cand.feasible = false, cand.why_not = std::move(why);
   };
-  Result<ClusterShape> shape = ShapeFor(asset, rt);
+  if (std::string why = JobKindUnsupported(rt.type, asset.job.kind); !why.empty()) {
+    infeasible(std::move(why));
+  }
+  std::optional<Result<ClusterShape>> computed;
+  const Result<ClusterShape>& shape =
+      memo_ ? MemoShape(asset, rt) : computed.emplace(ShapeFor(asset, rt));
   if (!shape.ok()) {
     infeasible(shape.status().message());
     return cand;
@@ -193,6 +221,7 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
   q.runtime = rt.name;
   q.cores = cand.shape.cores;
   q.input_bytes = input_bytes;
+  q.explain = explain;
   if (asset.expected_duration) q.hint_s = static_cast<double>(asset.expected_duration->count());
   if (rt.type == RuntimeType::kLocal) q.hint_factor = std::max(1.0, cluster_cores / cand.shape.cores);
   cand.prediction = predictor_->Predict(q);
@@ -200,7 +229,7 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
       rt.name, catalog_->StartupPriorSeconds(rt.type) + catalog_->IdleTailPriorSeconds(rt.type));
   cand.p50_total_s = cand.prediction.p50_s + cand.overhead_s;
   cand.p90_total_s = cand.prediction.p90_s + cand.overhead_s;
-  cand.cost = PriceShape(*catalog_, rt, cand.shape, cand.p50_total_s);
+  cand.cost = PriceShape(*catalog_, rt, cand.shape, cand.p50_total_s, explain);
   cand.expected_usd = cand.cost.usd;
   // Spot: add the expected price of losing the capacity and redoing the run on on-demand.
   double p_ok = 1;
@@ -211,7 +240,8 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
   }
   if (p_ok < 1 && cand.cost.usd) {
     cand.spot_interruption_p = 1 - p_ok;
-    CostEstimate od = PriceShape(*catalog_, rt, OnDemandOnly(cand.shape), cand.p50_total_s);
+    CostEstimate od =
+        PriceShape(*catalog_, rt, OnDemandOnly(cand.shape), cand.p50_total_s, /*itemize=*/false);
     if (od.usd) {
       cand.expected_usd = ExpectedSpotCost(*cand.cost.usd, *od.usd, *cand.spot_interruption_p);
     }
@@ -237,19 +267,21 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
 
 Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolicy& policy,
                         std::optional<double> input_bytes, const PlacementConstraints& constraints,
-                        const ExplorationBudget& exploration) const {
+                        const ExplorationBudget& exploration, bool explain) const {
   Placement out;
   out.policy = policy.ToString();
   if (!input_bytes) input_bytes = predictor_->TypicalInputBytes(asset.key.str());
-  out.inputs = {{"input_bytes", input_bytes ? nlohmann::json(*input_bytes) : nlohmann::json(nullptr)},
-                {"catalog", catalog_->version()}};
-  if (!constraints.excluded_runtimes.empty()) out.inputs["excluded"] = constraints.excluded_runtimes;
-  if (constraints.require_photon) out.inputs["require_photon"] = true;
-  if (constraints.max_nodes) out.inputs["max_nodes"] = *constraints.max_nodes;
-  if (exploration.fraction > 0) out.inputs["exploration_budget"] = exploration.fraction;
+  if (explain) {
+    out.inputs = {{"input_bytes", input_bytes ? nlohmann::json(*input_bytes) : nlohmann::json(nullptr)},
+                  {"catalog", catalog_->version()}};
+    if (!constraints.excluded_runtimes.empty()) out.inputs["excluded"] = constraints.excluded_runtimes;
+    if (constraints.require_photon) out.inputs["require_photon"] = true;
+    if (constraints.max_nodes) out.inputs["max_nodes"] = *constraints.max_nodes;
+    if (exploration.fraction > 0) out.inputs["exploration_budget"] = exploration.fraction;
+  }
 
   for (const auto* rt : AllowedRuntimes(*project_, asset)) {
-    out.candidates.push_back(Evaluate(asset, *rt, input_bytes, constraints));
+    out.candidates.push_back(Evaluate(asset, *rt, input_bytes, constraints, explain));
   }
   if (policy.kind == PlacementPolicy::Kind::kCheapestWithin) {
     for (auto& c : out.candidates) {
@@ -311,7 +343,9 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
   for (const Candidate* c : feasible) {
     if (c != best && (!second || (fastest ? FasterThan(*c, *second) : CheaperThan(*c, *second)))) second = c;
   }
-  if (fastest) {
+  if (!explain) {
+    // The simulator needs the choice only.
+  } else if (fastest) {
     out.reason = best->runtime + " has the shortest predicted time (p50 " +
                  FormatSeconds(best->p50_total_s) + ")";
     if (second) out.reason += "; next " + second->runtime + " (" + FormatSeconds(second->p50_total_s) + ")";
@@ -336,8 +370,8 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
     const Candidate* pick = nullptr;
     for (const Candidate* c : feasible) {
       if (c == best || !c->expected_usd || c->prediction.basis == "model") continue;
-      double sigma = c->prediction.inputs.value("log_sigma", 0.5);
-      double optimistic = *c->expected_usd * std::exp(-1.2815515655446004 * sigma);
+      double optimistic =
+          *c->expected_usd * std::exp(-1.2815515655446004 * c->prediction.log_sigma);
       if (optimistic >= *best->expected_usd) continue;
       double extra = *c->expected_usd;
       if (exploration.explored_usd + extra > exploration.fraction * (exploration.spent_usd + extra)) continue;
@@ -345,7 +379,7 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
     }
     if (pick) {
       out.explored = true;
-      out.reason = "exploring " + pick->runtime + " (" + std::to_string(pick->prediction.observations) +
+      if (explain) out.reason = "exploring " + pick->runtime + " (" + std::to_string(pick->prediction.observations) +
                    " runs so far; could be cheaper than " + best->runtime + " at " +
                    FormatUsd(best->expected_usd) + ")";
       out.chosen = pick->runtime;

@@ -5,6 +5,7 @@
 // one thread at a time.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,16 +69,23 @@ class Placer {
          const RuntimePredictor* predictor, const SpotRisk* spot_risk,
          runs::InstanceChooser chooser);
 
+  // From now on remember each (asset, runtime) shape once computed, keyed by
+  // the definitions' addresses: only while the project neither changes nor
+  // moves (the simulator, which places the same assets 100,000 times).
+  void MemoizeShapes() { memo_.emplace(); }
   // The cluster a run of `asset` would use on `runtime`.
   Result<ClusterShape> ShapeFor(const definitions::AssetDef& asset,
                                 const definitions::RuntimeConfig& runtime) const;
-  // One candidate per allowed runtime, evaluated.
+  // One candidate per allowed runtime, evaluated. Without `explain` the
+  // candidate has its numbers and feasibility but no explanation (prediction
+  // inputs, cost lines), and the placement no inputs or reason: the same
+  // choice, for the simulator's inner loop.
   Candidate Evaluate(const definitions::AssetDef& asset, const definitions::RuntimeConfig& runtime,
-                     std::optional<double> input_bytes,
-                     const PlacementConstraints& constraints) const;
+                     std::optional<double> input_bytes, const PlacementConstraints& constraints,
+                     bool explain = true) const;
   Placement Place(const definitions::AssetDef& asset, const definitions::PlacementPolicy& policy,
                   std::optional<double> input_bytes, const PlacementConstraints& constraints = {},
-                  const ExplorationBudget& exploration = {}) const;
+                  const ExplorationBudget& exploration = {}, bool explain = true) const;
 
  private:
   const definitions::Project* project_;
@@ -85,6 +93,10 @@ class Placer {
   const RuntimePredictor* predictor_;
   const SpotRisk* spot_risk_;
   runs::InstanceChooser chooser_;
+  using ShapeKey = std::pair<const definitions::AssetDef*, const definitions::RuntimeConfig*>;
+  mutable std::optional<std::map<ShapeKey, Result<ClusterShape>>> memo_;
+  const Result<ClusterShape>& MemoShape(const definitions::AssetDef& asset,
+                                        const definitions::RuntimeConfig& runtime) const;
 };
 
 // The runtimes an asset may use (its list, else every runtime), in name order.

@@ -130,5 +130,83 @@ TEST_F(PlacementTest, ExplorationTriesAYoungModelWithinItsBudget) {
   EXPECT_THAT(on.reason, HasSubstr("exploring"));
 }
 
+PlacementPolicy Fastest() {
+  PlacementPolicy p;
+  p.kind = PlacementPolicy::Kind::kFastest;
+  return p;
+}
+
+TEST_F(PlacementTest, CommandJobsOnlyGoWhereALauncherRunsThem) {
+  for (auto [name, type] : {std::pair{"dbx", RuntimeType::kDatabricks}}) {
+    definitions::RuntimeConfig rt;
+    rt.name = name;
+    rt.type = type;
+    project_.runtimes[name] = rt;
+  }
+  // Serverless and Databricks would be far cheaper than EMR, but refuse commands.
+  Learn("emr", 36000);
+  Learn("serverless", 60);
+  Learn("dbx", 60);
+  asset_.runtimes = {"emr", "serverless", "dbx"};
+  asset_.job.kind = definitions::JobKind::kCommand;
+  asset_.job.command = {"./run.sh"};
+  Placement p = placer_.Place(asset_, PlacementPolicy{}, std::nullopt);
+  EXPECT_EQ(p.chosen, "emr");
+  ASSERT_EQ(p.candidates.size(), 3u);
+  for (const Candidate& c : p.candidates) {
+    if (c.runtime == "emr") {
+      EXPECT_TRUE(c.feasible) << c.why_not;
+    } else {
+      EXPECT_FALSE(c.feasible) << c.runtime;
+      EXPECT_THAT(c.why_not, HasSubstr("a command job: "));
+      EXPECT_THAT(c.why_not, HasSubstr("runs pyspark and python jobs only"));
+    }
+  }
+  // The fastest policy and exploration must not pick them either.
+  EXPECT_EQ(placer_.Place(asset_, Fastest(), std::nullopt).chosen,
+            "emr");
+  EXPECT_FALSE(placer_.Place(asset_, PlacementPolicy{}, std::nullopt, {}, {0.9, 1e6, 0}).explored);
+  // A pyspark job may use all three.
+  asset_.job.kind = definitions::JobKind::kPySpark;
+  EXPECT_NE(placer_.Place(asset_, PlacementPolicy{}, std::nullopt).chosen, "emr");
+}
+
+TEST_F(PlacementTest, WithoutExplanationTheChoiceAndNumbersAreTheSame) {
+  // The simulator places without explanations; it must choose exactly as the
+  // explained placement would, in every learning state it passes through.
+  asset_.compute.spot = true;  // spot risk and the on-demand fallback too
+  project_.assets[asset_.key] = asset_;
+  const std::vector<std::pair<std::string, double>> runs = {
+      {"emr", 3600}, {"serverless", 2500}, {"emr", 3900}, {"local", 20000},
+      {"serverless", 2700}, {"emr", 3300}, {"serverless", 2600}, {"local", 19000}};
+  for (size_t i = 0; i <= runs.size(); ++i) {
+    for (const auto& policy : {PlacementPolicy{}, Fastest()}) {
+      for (double budget_spent : {0.0, 1000.0}) {
+        ExplorationBudget budget{0.3, budget_spent, 0};
+        Placement full = placer_.Place(asset_, policy, 5e9, {}, budget);
+        Placement lean = placer_.Place(asset_, policy, 5e9, {}, budget, /*explain=*/false);
+        SCOPED_TRACE("after " + std::to_string(i) + " runs, " + full.policy);
+        EXPECT_EQ(lean.chosen, full.chosen);
+        EXPECT_EQ(lean.explored, full.explored);
+        ASSERT_EQ(lean.candidates.size(), full.candidates.size());
+        for (size_t k = 0; k < full.candidates.size(); ++k) {
+          const Candidate& f = full.candidates[k];
+          const Candidate& l = lean.candidates[k];
+          EXPECT_EQ(l.runtime, f.runtime);
+          EXPECT_EQ(l.expected_usd, f.expected_usd);
+          EXPECT_EQ(l.cost.usd, f.cost.usd);
+          EXPECT_EQ(l.prediction.p50_s, f.prediction.p50_s);
+          EXPECT_EQ(l.prediction.p90_s, f.prediction.p90_s);
+          EXPECT_EQ(l.feasible, f.feasible);
+          EXPECT_TRUE(l.cost.lines.empty());
+          EXPECT_FALSE(f.cost.lines.empty());
+        }
+        EXPECT_TRUE(lean.reason.empty());
+      }
+    }
+    if (i < runs.size()) Learn(runs[i].first, runs[i].second, 1);
+  }
+}
+
 }  // namespace
 }  // namespace arbiter::cost

@@ -63,7 +63,24 @@ double RuntimePredictor::Sigma(const Pair& p) const {
 
 void RuntimePredictor::Add(const Observation& o) {
   if (!(o.duration_s > 0)) return;
-  Pair& p = pairs_[o.asset][o.runtime];
+  auto asset_it = pairs_.try_emplace(o.asset).first;
+  auto [pair_it, new_pair] = asset_it->second.try_emplace(o.runtime);
+  Pair& p = pair_it->second;
+  if (new_pair) {
+    // Index this asset under every runtime pair it now has runs on both of.
+    const std::string* name = &asset_it->first;
+    auto insert = [&](const std::string& r, const std::string& q, const Pair* a, const Pair* b) {
+      std::vector<Both>& v = both_[r][q];
+      auto at = std::lower_bound(v.begin(), v.end(), *name,
+                                 [](const Both& x, const std::string& n) { return *x.asset < n; });
+      v.insert(at, Both{name, a, b});
+    };
+    for (const auto& [rt, other] : asset_it->second) {
+      if (rt == o.runtime) continue;
+      insert(o.runtime, rt, &p, &other);
+      insert(rt, o.runtime, &other, &p);
+    }
+  }
   double s_gb = o.input_bytes ? *o.input_bytes / kGb : p.mean_s;
   // Score the model on this run before learning from it (honest spread).
   if (p.runs >= options_.min_runs) {
@@ -115,11 +132,12 @@ std::optional<std::pair<double, int>> RuntimePredictor::SpeedRatio(const std::st
                                                                    const std::string& q) const {
   double sum = 0;
   int n = 0;
-  for (const auto& [asset, by_runtime] : pairs_) {
-    auto a = by_runtime.find(r);
-    auto b = by_runtime.find(q);
-    if (a == by_runtime.end() || b == by_runtime.end()) continue;
-    sum += a->second.mean_log_d - b->second.mean_log_d;
+  auto by_r = both_.find(r);
+  if (by_r == both_.end()) return std::nullopt;
+  auto by_q = by_r->second.find(q);
+  if (by_q == by_r->second.end()) return std::nullopt;
+  for (const Both& b : by_q->second) {
+    sum += b.on_r->mean_log_d - b.on_q->mean_log_d;
     ++n;
   }
   if (n == 0) return std::nullopt;
@@ -131,12 +149,15 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
   auto finish = [&](double p50, double sigma) {
     out.p50_s = std::max(p50, kMinSeconds);
     out.p90_s = out.p50_s * std::exp(kZ90 * sigma);
-    out.inputs["log_sigma"] = sigma;
+    out.log_sigma = sigma;
+    if (q.explain) out.inputs["log_sigma"] = sigma;
     return out;
   };
   std::optional<double> bytes = q.input_bytes ? q.input_bytes : TypicalInputBytes(q.asset);
-  if (bytes) out.inputs["input_bytes"] = *bytes;
-  out.inputs["cores"] = q.cores;
+  if (q.explain) {
+    if (bytes) out.inputs["input_bytes"] = *bytes;
+    out.inputs["cores"] = q.cores;
+  }
   const Pair* own = Find(q.asset, q.runtime);
 
   // 1. The pair's own model.
@@ -145,8 +166,10 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
     if (auto p50 = ModelP50(*own, s_gb, q.cores)) {
       out.basis = "model";
       out.observations = own->runs;
-      out.inputs["theta"] = own->theta;
-      out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
+      if (q.explain) {
+        out.inputs["theta"] = own->theta;
+        out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
+      }
       return finish(*p50, Sigma(*own));
     }
   }
@@ -170,18 +193,20 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
       if (base) {
         out.basis = "speed_ratio";
         out.observations = best->runs;
-        out.inputs["borrowed_from"] = best_rt;
-        out.inputs["speed_ratio"] = ratio.first;
-        out.inputs["ratio_assets"] = ratio.second;
-        std::ostringstream e;
-        e.precision(3);
-        e << best_rt << " (" << best->runs << " runs) × speed ratio " << ratio.first;
-        if (ratio.second > 0) {
-          e << " learned from " << ratio.second << " asset(s) run on both";
-        } else {
-          e << " (prior: no asset ran on both yet)";
+        if (q.explain) {
+          out.inputs["borrowed_from"] = best_rt;
+          out.inputs["speed_ratio"] = ratio.first;
+          out.inputs["ratio_assets"] = ratio.second;
+          std::ostringstream e;
+          e.precision(3);
+          e << best_rt << " (" << best->runs << " runs) × speed ratio " << ratio.first;
+          if (ratio.second > 0) {
+            e << " learned from " << ratio.second << " asset(s) run on both";
+          } else {
+            e << " (prior: no asset ran on both yet)";
+          }
+          out.explain = e.str();
         }
-        out.explain = e.str();
         // Less certain than either part alone.
         double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
         double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
@@ -193,22 +218,26 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
   if (own && own->runs > 0) {
     out.basis = "few_runs";
     out.observations = own->runs;
-    out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
+    if (q.explain) out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
     return finish(std::exp(own->mean_log_d), options_.prior_log_sigma);
   }
   // 4. The asset's hint, 5. the prior.
   if (q.hint_s) {
     out.basis = "hint";
-    out.inputs["expected_duration_s"] = *q.hint_s;
-    out.inputs["hint_factor"] = q.hint_factor;
-    out.explain = "expected_duration " + Seconds(*q.hint_s) +
-                  (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
-                  " (no runs yet)";
+    if (q.explain) {
+      out.inputs["expected_duration_s"] = *q.hint_s;
+      out.inputs["hint_factor"] = q.hint_factor;
+      out.explain = "expected_duration " + Seconds(*q.hint_s) +
+                    (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
+                    " (no runs yet)";
+    }
     return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma);
   }
   out.basis = "prior";
-  out.inputs["prior_duration_s"] = options_.prior_duration_s;
-  out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
+  if (q.explain) {
+    out.inputs["prior_duration_s"] = options_.prior_duration_s;
+    out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
+  }
   return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma);
 }
 

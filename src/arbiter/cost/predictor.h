@@ -28,10 +28,11 @@ struct Observation {
 struct Prediction {
   double p50_s = 0;
   double p90_s = 0;
+  double log_sigma = 0;  // spread of log duration behind p90
   int observations = 0;  // runs behind it (own runs, or the borrowed ones)
   std::string basis;     // model | speed_ratio | few_runs | hint | prior
-  std::string explain;   // one line for `plan`
-  nlohmann::json inputs;  // what went in (θ, s, c, ratio, hint)
+  std::string explain;   // one line for `plan` (empty unless the query asks)
+  nlohmann::json inputs;  // what went in (θ, s, c, ratio, hint); likewise
 };
 
 struct PredictorOptions {
@@ -50,11 +51,15 @@ struct PredictionQuery {
   std::optional<double> input_bytes;              // nullopt: the pair's typical input
   std::optional<double> hint_s;                   // the asset's expected_duration
   double hint_factor = 1;                         // e.g. local is slower than the cluster
+  bool explain = true;  // false: numbers only, no `explain`/`inputs` (simulation)
 };
 
 class RuntimePredictor {
  public:
   explicit RuntimePredictor(PredictorOptions options = {});
+  // Not copyable: its index points into its own models.
+  RuntimePredictor(const RuntimePredictor&) = delete;
+  RuntimePredictor& operator=(const RuntimePredictor&) = delete;
 
   void Add(const Observation& o);
   Prediction Predict(const PredictionQuery& q) const;
@@ -93,6 +98,15 @@ class RuntimePredictor {
 
   PredictorOptions options_;
   std::map<std::string, std::map<std::string, Pair>> pairs_;  // asset -> runtime -> model
+  // r -> q -> (asset, its pair on r, its pair on q) for every asset with runs on
+  // both, in asset order: SpeedRatio sums exactly what a walk over pairs_ would,
+  // without visiting assets that never ran on both.
+  struct Both {
+    const std::string* asset;
+    const Pair* on_r;
+    const Pair* on_q;
+  };
+  std::map<std::string, std::map<std::string, std::vector<Both>>> both_;
   std::map<std::string, Overhead> overheads_;
   std::map<std::string, std::pair<double, double>> asset_input_;  // asset -> (weight, mean GB)
 };

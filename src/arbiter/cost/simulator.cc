@@ -100,6 +100,7 @@ Result<SimulationReport> Simulate(const definitions::Project& project, const Pri
     }
   }
   Engine engine(&sim, catalog);
+  engine.MemoizeShapes();  // `sim` stays as it is until the replay ends
   const Placer& placer = engine.placer();
   // True costs need each (asset, runtime) cluster shape; shapes never change.
   std::map<std::pair<std::string, std::string>, ClusterShape> shapes;
@@ -117,7 +118,7 @@ Result<SimulationReport> Simulate(const definitions::Project& project, const Pri
                        const TraceOutcome& o) -> Result<double> {
     ARBITER_ASSIGN_OR_RETURN(const ClusterShape* shape, shape_of(a, rt));
     if (o.cost_usd) return *o.cost_usd;
-    CostEstimate e = PriceShape(engine.catalog(), rt, *shape, o.duration_s);
+    CostEstimate e = PriceShape(engine.catalog(), rt, *shape, o.duration_s, /*itemize=*/false);
     if (!e.usd) return NotFoundError("cannot price " + rt.name + ": " + e.unknown.front());
     return *e.usd;
   };
@@ -146,7 +147,8 @@ Result<SimulationReport> Simulate(const definitions::Project& project, const Pri
       if (!r.outcomes.count(rt->name)) constraints.excluded_runtimes.push_back(rt->name);
     }
     ExplorationBudget budget{options.explore, rep.policy_usd, explored_usd};
-    Placement p = placer.Place(asset, options.policy, r.input_bytes, constraints, budget);
+    Placement p = placer.Place(asset, options.policy, r.input_bytes, constraints, budget,
+                               /*explain=*/false);
     std::string chosen = p.chosen;
     if (chosen.empty() || !r.outcomes.count(chosen)) {
       chosen = r.outcomes.begin()->first;  // nothing feasible: the first listed runs
