@@ -225,6 +225,33 @@ class EmrEndToEndTest : public ::testing::Test {
     });
     return stored ? id : "";
   }
+  // Materializes `asset` (partition kNodesKey) on `runtime` in a separate arbiter, kills it
+  // with SIGKILL once the platform id is stored, lets `arbiter runs` hand the run to a
+  // background arbiter and waits for it to succeed. The run id, or "" after a failure.
+  std::string KillArbiterMidRunAndRecover(const std::string& asset, const std::string& runtime) {
+    runs::SpawnSpec spec;
+    spec.argv = {ARBITER_EXE, "-C",      project_.string(), "materialize", asset,
+                 "-p",        kNodesKey, "--runtime",       runtime};
+    spec.cwd = project_.string();
+    for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
+    spec.stdout_path = (dir_.path() / "arbiter.out").string();
+    spec.stderr_path = (dir_.path() / "arbiter.err").string();
+    auto arbiter = runs::SpawnProcess(spec);
+    EXPECT_TRUE(arbiter.ok()) << arbiter.status().ToString();
+    if (!arbiter.ok()) return "";
+    const std::string id = WaitForPlatformId(asset);
+    kill(static_cast<pid_t>(arbiter->pid), SIGKILL);
+    int st = 0;
+    waitpid(static_cast<pid_t>(arbiter->pid), &st, 0);
+    EXPECT_FALSE(id.empty()) << "the platform id was never stored";
+    if (id.empty()) return "";
+    Output o = Run({"runs"});  // hands the orphaned run to a background arbiter
+    EXPECT_THAT(o.err, HasSubstr("1 run(s) lost their arbiter"));
+    const bool done =
+        WaitUntil([&] { return LatestRun()["status"] == "SUCCESS"; }, std::chrono::seconds(90));
+    EXPECT_TRUE(done) << LatestRun().dump() << Run({"logs", id}).out;
+    return done ? id : "";
+  }
   void Fault(emr::testing::EmulatorProcess& e, const json& faults) {
     ASSERT_FALSE(e.Admin("faults", faults.dump()).is_null());
   }
@@ -329,28 +356,9 @@ TEST_F(EmrEndToEndTest, CancelTerminatesTheClusterAndLeavesNone) {
 TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedByANewOneWithoutASecondCluster) {
   NodesLocally(kNodesKey);
   Fault(*emr_, {{"provision_delay", 3}});
-  runs::SpawnSpec spec;
-  spec.argv = {ARBITER_EXE, "-C",      project_.string(), "materialize", "commoncrawl/edges",
-               "-p",        kNodesKey, "--runtime",       "emr"};
-  spec.cwd = project_.string();
-  for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
-  spec.stdout_path = (dir_.path() / "arbiter.out").string();
-  spec.stderr_path = (dir_.path() / "arbiter.err").string();
-  auto arbiter = runs::SpawnProcess(spec);
-  ASSERT_TRUE(arbiter.ok()) << arbiter.status().ToString();
-  const std::string id = WaitForPlatformId("commoncrawl/edges");
+  const std::string id = KillArbiterMidRunAndRecover("commoncrawl/edges", "emr");
   ASSERT_FALSE(id.empty());
-  kill(static_cast<pid_t>(arbiter->pid), SIGKILL);
-  int st = 0;
-  waitpid(static_cast<pid_t>(arbiter->pid), &st, 0);
-
-  Output o = Run({"runs"});  // hands the orphaned run to a background arbiter
-  EXPECT_THAT(o.err, HasSubstr("1 run(s) lost their arbiter"));
-  ASSERT_TRUE(
-      WaitUntil([&] { return LatestRun()["status"] == "SUCCESS"; }, std::chrono::seconds(90)))
-      << LatestRun().dump() << Run({"logs", id}).out;
-  o = Run({"logs", id});
-  EXPECT_THAT(o.out, HasSubstr("re-attached to cluster j-"));
+  EXPECT_THAT(Run({"logs", id}).out, HasSubstr("re-attached to cluster j-"));
   json state = emr_->Admin("state");
   EXPECT_EQ(state["counts"]["RunJobFlow"], 1);
   EXPECT_EQ(state["clusters"].size(), 1u);
@@ -359,26 +367,8 @@ TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedByANewOneWithoutASecondCluster) {
 
 TEST_F(EmrEndToEndTest, KilledArbiterIsFollowedWithoutASecondServerlessJobRun) {
   Fault(*serverless_, {{"provision_delay", 3}});
-  runs::SpawnSpec spec;
-  spec.argv = {ARBITER_EXE, "-C",      project_.string(), "materialize", "commoncrawl/nodes",
-               "-p",        kNodesKey, "--runtime",       "emr-serverless"};
-  spec.cwd = project_.string();
-  for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
-  spec.stdout_path = (dir_.path() / "arbiter.out").string();
-  spec.stderr_path = (dir_.path() / "arbiter.err").string();
-  auto arbiter = runs::SpawnProcess(spec);
-  ASSERT_TRUE(arbiter.ok()) << arbiter.status().ToString();
-  const std::string id = WaitForPlatformId("commoncrawl/nodes");
+  const std::string id = KillArbiterMidRunAndRecover("commoncrawl/nodes", "emr-serverless");
   ASSERT_FALSE(id.empty());
-  kill(static_cast<pid_t>(arbiter->pid), SIGKILL);
-  int st = 0;
-  waitpid(static_cast<pid_t>(arbiter->pid), &st, 0);
-
-  Output o = Run({"runs"});  // hands the orphaned run to a background arbiter
-  EXPECT_THAT(o.err, HasSubstr("1 run(s) lost their arbiter"));
-  ASSERT_TRUE(
-      WaitUntil([&] { return LatestRun()["status"] == "SUCCESS"; }, std::chrono::seconds(90)))
-      << LatestRun().dump() << Run({"logs", id}).out;
   EXPECT_THAT(Run({"logs", id}).out, HasSubstr("re-attached to job run " + ExternalId(id)));
   json state = serverless_->Admin("state");
   EXPECT_EQ(state["counts"]["StartJobRun"], 1) << state.dump();
