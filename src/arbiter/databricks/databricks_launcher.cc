@@ -634,19 +634,7 @@ Result<RunResult> DatabricksLauncher::Follow(const runs::RunRequest& request, Se
     recorder.AddStatus("warning", "cannot delete the run's pipes context: " + s.message());
   }
   ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-  storage::RunUpdate end;
-  end.ended_at = NowSeconds();
-  end.failure_reason = result.reason;
-  end.stderr_tail = recorder.StderrTail();
-  ARBITER_ASSIGN_OR_RETURN(bool moved,
-                           storage_->TransitionRun(run.run_id, active, result.status, end));
-  if (!moved) {
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage_->GetRun(run.run_id));
-    return InternalError("run " + run.run_id + " ended, but it is already " +
-                         std::string(storage::RunStatusName(latest.status)));
-  }
-  result.reported_materialization = recorder.materializations() > 0;
-  return result;
+  return recorder.End(std::move(result), active);
 }
 
 }  // namespace arbiter::databricks

@@ -322,22 +322,7 @@ Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::R
     ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
   }
 
-  storage::RunUpdate end;
-  end.ended_at = NowSeconds();
-  end.failure_reason = result.reason;
-  end.stderr_tail = recorder.StderrTail();
-  ARBITER_ASSIGN_OR_RETURN(
-      bool moved,
-      storage->TransitionRun(run.run_id,
-                             {RunStatus::kStarting, RunStatus::kRunning, RunStatus::kCanceling},
-                             result.status, end));
-  if (!moved) {
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage->GetRun(run.run_id));
-    return InternalError("run " + run.run_id + " ended, but it is already " +
-                         std::string(storage::RunStatusName(latest.status)));
-  }
-  result.reported_materialization = recorder.materializations() > 0;
-  return result;
+  return recorder.End(std::move(result));
 }
 
 }  // namespace arbiter::emr

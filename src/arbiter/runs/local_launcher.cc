@@ -426,21 +426,7 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
                          (result.reason.empty() ? "" : ": " + result.reason));
   ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
 
-  storage::RunUpdate end;
-  end.ended_at = NowSeconds();
-  end.failure_reason = result.reason;
-  end.stderr_tail = recorder.StderrTail();
-  ARBITER_ASSIGN_OR_RETURN(
-      bool moved,
-      storage_->TransitionRun(run.run_id,
-                              {RunStatus::kStarting, RunStatus::kRunning, RunStatus::kCanceling},
-                              result.status, end));
-  if (!moved) {
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage_->GetRun(run.run_id));
-    return InternalError("run " + run.run_id + " ended, but it is already " +
-                         std::string(storage::RunStatusName(latest.status)));
-  }
-  result.reported_materialization = recorder.materializations() > 0;
+  ARBITER_ASSIGN_OR_RETURN(result, recorder.End(std::move(result)));
   if (!options_.keep_files) {
     std::error_code ec;
     fs::remove_all(dir, ec);

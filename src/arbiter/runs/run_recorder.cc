@@ -191,4 +191,21 @@ Status RunRecorder::Flush(const nlohmann::json& cursor) {
   return Status::Ok();
 }
 
+Result<RunResult> RunRecorder::End(RunResult result, const std::vector<storage::RunStatus>& from) {
+  storage::RunUpdate end;
+  end.ended_at =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  end.failure_reason = result.reason;
+  end.stderr_tail = StderrTail();
+  ARBITER_ASSIGN_OR_RETURN(bool moved,
+                           storage_->TransitionRun(run_.run_id, from, result.status, end));
+  if (!moved) {
+    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage_->GetRun(run_.run_id));
+    return InternalError("run " + run_.run_id + " ended, but it is already " +
+                         std::string(storage::RunStatusName(latest.status)));
+  }
+  result.reported_materialization = materializations_ > 0;
+  return result;
+}
+
 }  // namespace arbiter::runs

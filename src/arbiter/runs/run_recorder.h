@@ -12,8 +12,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "arbiter/pipes/handler.h"
+#include "arbiter/runs/launcher.h"
 #include "arbiter/storage/storage.h"
 
 namespace arbiter::runs {
@@ -43,6 +45,14 @@ class RunRecorder final : public pipes::PipesMessageHandler {
   bool HasPending() const { return !pending_.events.empty(); }
   // Stores pending events and materializations with `cursor`, in one transaction.
   Status Flush(const nlohmann::json& cursor);
+
+  // Stores the run's end (status, end time, reason, stderr tail) if it is still in one of
+  // `from`, and notes whether the job reported a materialization. Call after the last
+  // Flush. An error if another process already ended the run.
+  Result<RunResult> End(RunResult result,
+                        const std::vector<storage::RunStatus>& from = {
+                            storage::RunStatus::kStarting, storage::RunStatus::kRunning,
+                            storage::RunStatus::kCanceling});
 
   // What the outcome depends on.
   bool closed() const { return closed_; }
