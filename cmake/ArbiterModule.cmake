@@ -35,8 +35,9 @@ function(arbiter_tests)
   target_compile_definitions(arbiter_${T_NAME}_tests PRIVATE
     ARBITER_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   arbiter_warnings(arbiter_${T_NAME}_tests)
+  # JAVA_HOME: the JDK setup chose, for tests whose emulated platforms run spark-submit.
   gtest_discover_tests(arbiter_${T_NAME}_tests DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS ${T_LABEL})
+    PROPERTIES LABELS ${T_LABEL} ENVIRONMENT "JAVA_HOME=${ARBITER_JAVA_HOME}")
 endfunction()
 
 #   arbiter_fuzzer(NAME <name> SOURCES ... DEPS ...)

@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh ci >/dev/null
+source scripts/venv-env.sh
 repo="$PWD"
 arbiter="$repo/build/ci/src/arbiter/cli/arbiter"
 work=$(mktemp -d /tmp/arbiter-cloud-demo-XXXXXX)

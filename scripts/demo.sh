@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh ci
+source scripts/venv-env.sh
 arbiter="$PWD/build/ci/src/arbiter/cli/arbiter"
 example=examples/commoncrawl
 

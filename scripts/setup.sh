@@ -11,8 +11,7 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata
   libsqlite3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 clang-14 libclang-rt-14-dev
-  python3-boto3 python3-botocore
+  python3 python3-venv clang-14 libclang-rt-14-dev
 )
 # Node and npm run the test-only S3 server. A machine that already has them (for
 # example Node 20 from NodeSource, whose nodejs package bundles npm and conflicts with
@@ -38,6 +37,47 @@ if [[ ! -x third_party/node/node_modules/.bin/s3rver ]]; then
   echo "setup: installing test tools from npm (third_party/node)"
   npm ci --prefix third_party/node --no-audit --no-fund
 fi
+
+# Java for Spark (pyspark's spark-submit): the machine's JDK 17 or 21 when it has one,
+# else Debian's openjdk-17-jre-headless. The choice is written to .venv/java-home.
+find_java_home() {
+  local candidates=("${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/java-21-openjdk-*)
+  for home in "${candidates[@]}"; do
+    [[ -n "$home" && -x "$home/bin/java" ]] || continue
+    local v
+    v=$("$home/bin/java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+    if [[ "$v" == 17 || "$v" == 21 ]]; then echo "$home"; return 0; fi
+  done
+  return 1
+}
+if ! java_home=$(find_java_home); then
+  echo "setup: installing openjdk-17-jre-headless (Spark needs Java 17 or 21)"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    openjdk-17-jre-headless
+  java_home=$(find_java_home)
+fi
+
+# Python tools, tests, emulators and the demo's Spark run from one project virtualenv
+# built on Debian's interpreter (never whichever python3 is first on PATH), with every
+# package pinned by version and hash in requirements/dev.txt. Rebuilt when that file
+# changes. requirements/bootstrap.txt pins pip, setuptools and wheel first, so that the
+# one source-only package (pyspark) is built into a wheel with them (no unpinned build
+# environment) and pip's cache makes the next clone's install quick.
+if ! cat requirements/bootstrap.txt requirements/dev.txt |
+    cmp -s - .venv/.installed-requirements 2>/dev/null; then
+  echo "setup: creating .venv from requirements/dev.txt (pinned, hash-checked)"
+  rm -rf .venv
+  /usr/bin/python3 -m venv .venv
+  pip_install=(.venv/bin/python -m pip install -q --disable-pip-version-check --no-input
+    --require-hashes --no-build-isolation)
+  "${pip_install[@]}" -r requirements/bootstrap.txt
+  "${pip_install[@]}" -r requirements/dev.txt
+  cat requirements/bootstrap.txt requirements/dev.txt > .venv/.installed-requirements
+fi
+echo "$java_home" > .venv/java-home
 
 preset="${1:-ci}"
 cmake --preset "$preset" >/dev/null

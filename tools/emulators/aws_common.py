@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from spark import find_spark_submit, spark_env
 
 CLOCK_SKEW = datetime.timedelta(minutes=15)
 
@@ -401,15 +402,17 @@ def build_job(emulator, job_id, argv, env):
                     env.setdefault(k[len(prefix):], v)
         if conf.get("spark.submit.pyFiles"):
             py_files += [p for p in conf["spark.submit.pyFiles"].split(",") if p]
-        spark = shutil.which("spark-submit")
+        spark = find_spark_submit()
         if spark:
             cmd = [spark, "--master", "local[*]"]
             if py_files:
                 cmd += ["--py-files", ",".join(py_files)]
-            job = LocalJob(emulator, job_id, cmd + [script] + script_args, env, [])
+            emulator.log("job %s: spark-submit (%s)" % (job_id, spark))
+            job = LocalJob(emulator, job_id, cmd + [script] + script_args, spark_env(env), [])
             job.script_index = len(cmd)
             job.py_files = py_files
             return job
+        emulator.log("job %s: no spark-submit, running the script under %s" % (job_id, sys.executable))
         job = LocalJob(emulator, job_id, [sys.executable or "python3", "-u", script] + script_args,
                        env, py_files)
         job.script_index = 2

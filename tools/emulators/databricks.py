@@ -44,6 +44,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from spark import find_spark_submit, spark_env
+
 MAX_BLOCK = 1024 * 1024
 LOG_TAIL = 5 * 1024 * 1024
 TERMINAL = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
@@ -288,7 +290,9 @@ class Emulator(object):
                                          for p in env["PYTHONPATH"].split(":"))
         env["ARBITER_FUSE_ROOT"] = self.fs
         env["DATABRICKS_RUNTIME_VERSION"] = nc.get("spark_version", "")
-        spark = shutil.which("spark-submit")
+        spark = find_spark_submit()
+        if spark:
+            env = spark_env(env)
         argv = ([spark, local_script] if spark else [self.args.python, local_script]) + \
             [str(p) for p in spt.get("parameters") or []]
         with open(os.path.join(run.log_dir, "stdout"), "ab") as out, \

@@ -278,6 +278,21 @@ def write_dataframe(job, df):
     return written.count(), spark_data_version(written)
 
 
+def start_spark(app_name):
+    """The Spark session. In local mode (a laptop, CI, the emulators) the default of 200
+    shuffle partitions turns each small step into hundreds of tasks; there, unless the
+    submitter set it, use one per core. The console progress bar is off: its carriage
+    returns would end up in the run's captured output."""
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder.appName(app_name)
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    context = spark.sparkContext
+    if (context.master.startswith("local")
+            and not context.getConf().contains("spark.sql.shuffle.partitions")):
+        spark.conf.set("spark.sql.shuffle.partitions", str(context.defaultParallelism))
+    return spark
+
+
 class Job(object):
     """One run: arguments, partition, engine, file access and (for pyspark) the session."""
 
@@ -286,8 +301,7 @@ class Job(object):
         self.spark = None
         self.files = LocalFiles()
         if engine == "pyspark":
-            from pyspark.sql import SparkSession
-            self.spark = SparkSession.builder.appName("%s %s" % (asset, key)).getOrCreate()
+            self.spark = start_spark("%s %s" % (asset, key))
             self.files = HadoopFiles(self.spark)
         self.output = output_dir(args.output, asset, key)
         self.input_paths = []

@@ -7,6 +7,7 @@
 #include "arbiter/aws/s3rver_fixture.h"
 #include "arbiter/http/curl_http_client.h"
 #include "arbiter/http/fake_http_client.h"
+#include "arbiter/testing/missing_dependency.h"
 
 namespace arbiter::aws {
 namespace {
@@ -27,7 +28,7 @@ class S3rverTest : public ::testing::Test {
   void SetUp() override {
     if (server_ == nullptr) {
       // Skip only when the tool is genuinely absent; a broken start is a failure.
-      if (!installed_) GTEST_SKIP() << "s3rver unavailable: " << why_not_;
+      if (!installed_) ARBITER_MISSING_DEPENDENCY("s3rver unavailable: " << why_not_);
       FAIL() << why_not_;
     }
   }

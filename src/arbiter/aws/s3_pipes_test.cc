@@ -19,6 +19,7 @@
 #include "arbiter/pipes/context.h"
 #include "arbiter/pipes/params.h"
 #include "arbiter/pipes/test_handler.h"
+#include "arbiter/testing/missing_dependency.h"
 
 extern char** environ;
 
@@ -95,12 +96,12 @@ class S3PipesTest : public ::testing::Test {
     std::string why;
     server_ = testing::S3rver::Start(&why, &installed);
     if (!server_) {
-      if (!installed) GTEST_SKIP() << "s3rver unavailable: " << why;
+      if (!installed) ARBITER_MISSING_DEPENDENCY("s3rver unavailable: " << why);
       FAIL() << why;
     }
-    if (std::string(ARBITER_PYTHON3).empty()) GTEST_SKIP() << "no python3";
+    if (std::string(ARBITER_PYTHON3).empty()) ARBITER_MISSING_DEPENDENCY("no python3");
     const int rc = std::system((std::string(ARBITER_PYTHON3) + " -c 'import boto3' 2>/dev/null").c_str());
-    if (rc != 0) GTEST_SKIP() << "boto3 is not importable by " << ARBITER_PYTHON3 << " (scripts/setup.sh installs python3-boto3)";
+    if (rc != 0) ARBITER_MISSING_DEPENDENCY("boto3 is not importable by " << ARBITER_PYTHON3 << " (scripts/setup.sh installs it in .venv)");
     options_.endpoint = server_->endpoint();
     options_.path_style = true;
     s3_ = std::make_unique<S3Client>(&http_, &creds_, &clock_, options_);

@@ -99,10 +99,15 @@ TEST_F(DatabricksExampleTest, MaterializesLikeLocally) {
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
   auto mats = Json({"materializations", "commoncrawl/nodes"});
   ASSERT_EQ(mats.size(), 2u);
+  std::string remote_version;
   for (const auto& m : mats) {
     EXPECT_GT(m["metadata"]["arbiter/row_count"]["raw_value"].get<int64_t>(), 0);
     EXPECT_FALSE(m["data_version"].is_null());
+    // The emulated cluster ran the job with the real spark-submit (the virtualenv's pyspark).
+    EXPECT_EQ(m["metadata"]["arbiter/engine"]["raw_value"], "pyspark") << m.dump();
+    if (m["partition"] == "CC-MAIN-2024-10|seeds-a") remote_version = m["data_version"];
   }
+  ASSERT_FALSE(remote_version.empty()) << mats.dump();
   EXPECT_THAT(Run({"partitions", "commoncrawl/edges"}).out,
               HasSubstr("status: 1 materialized, 0 failed, 0 in progress, 7 missing"));
   auto runs = Json({"runs", "--asset", "commoncrawl/edges", "--limit", "1"});
@@ -111,6 +116,19 @@ TEST_F(DatabricksExampleTest, MaterializesLikeLocally) {
   EXPECT_THAT(o.out, HasSubstr("stdout | {\"asset\": \"commoncrawl/edges\""));  // driver log
   EXPECT_THAT(o.out, HasSubstr("materialization"));
   EXPECT_EQ(emulator_->Runs()["submits"], 3);
+  // The same partition locally, on the plain-Python engine (no spark-submit on this test's
+  // PATH): the same rows, so the same data version as Spark's on the emulated cluster.
+  o = Run({"materialize", "commoncrawl/nodes", "--runtime", "local", "-p",
+           "CC-MAIN-2024-10|seeds-a"});
+  ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
+  bool compared = false;
+  for (const auto& m : Json({"materializations", "commoncrawl/nodes"})) {
+    if (m["partition"] != "CC-MAIN-2024-10|seeds-a") continue;
+    EXPECT_EQ(m["metadata"]["arbiter/engine"]["raw_value"], "python") << m.dump();
+    EXPECT_EQ(m["data_version"], remote_version);
+    compared = true;
+  }
+  EXPECT_TRUE(compared);
   // The ledger priced what the run reported (the driver and workers of m5.xlarge
   // for their billed time, EC2 and DBUs) and what it would have cost elsewhere.
   auto s = storage::OpenStorage(storage::kDefaultStorageUrl, dir_.str());

@@ -24,6 +24,7 @@
 #include "arbiter/storage/open_storage.h"
 #include "arbiter/testing/temp_dir.h"
 #include "arbiter/testing/wait_until.h"
+#include "arbiter/testing/missing_dependency.h"
 
 namespace arbiter::cli {
 namespace {
@@ -40,8 +41,8 @@ const std::string kNodesKey = "CC-MAIN-2024-10|seeds-a";
 using arbiter::testing::WaitUntil;
 
 std::string Python() {
-  // Debian's interpreter carries the python3-boto3/botocore the emulators and the validator use.
-  return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : ARBITER_PYTHON3;
+  // The project virtualenv: pinned botocore for the emulators and the validator.
+  return ARBITER_PYTHON3;
 }
 
 struct Output {
@@ -56,12 +57,11 @@ class EmrEndToEndTest : public ::testing::Test {
     std::string why;
     s3_ = aws::testing::S3rver::Start(&why, &installed);
     if (!s3_) {
-      if (!installed) GTEST_SKIP() << "s3rver unavailable: " << why;
+      if (!installed) ARBITER_MISSING_DEPENDENCY("s3rver unavailable: " << why);
       FAIL() << why;
     }
     if (std::system((Python() + " -c 'import boto3, botocore' 2>/dev/null").c_str()) != 0) {
-      GTEST_SKIP() << "boto3 is not importable by " << Python()
-                   << " (scripts/setup.sh installs it)";
+      ARBITER_MISSING_DEPENDENCY("boto3 is not importable by " << Python() << " (scripts/setup.sh installs it)");
     }
     fs::copy(fs::path(ARBITER_SOURCE_DIR) / "examples/commoncrawl", project_,
              fs::copy_options::recursive);
@@ -277,8 +277,11 @@ TEST_F(EmrEndToEndTest, ExampleRunsOnEmrAndServerlessAsItDoesLocally) {
   json nodes_run = LatestRun();
   EXPECT_EQ(nodes_run["status"], "SUCCESS");
   EXPECT_EQ(nodes_run["runtime"], "emr-serverless");
-  const std::string remote_version =
-      Json({"materializations", "commoncrawl/nodes"})[0]["data_version"];
+  const json remote_nodes = Json({"materializations", "commoncrawl/nodes"})[0];
+  const std::string remote_version = remote_nodes["data_version"];
+  // EMR Serverless (emulated) ran the job with the real spark-submit of the virtualenv.
+  EXPECT_EQ(remote_nodes["metadata"]["arbiter/engine"]["raw_value"], "pyspark")
+      << remote_nodes.dump();
 
   o = Materialize("commoncrawl/edges", kNodesKey, "emr");
   ASSERT_EQ(o.code, kExitOk) << o.out << o.err;
@@ -302,11 +305,15 @@ TEST_F(EmrEndToEndTest, ExampleRunsOnEmrAndServerlessAsItDoesLocally) {
   json mats = Json({"materializations", "commoncrawl/edges"});
   ASSERT_EQ(mats.size(), 1u);
   EXPECT_EQ(mats[0]["run_id"], edges_id);
+  EXPECT_EQ(mats[0]["metadata"]["arbiter/engine"]["raw_value"], "pyspark") << mats[0].dump();
 
-  // The same job, locally, computes the same data version.
+  // The same job, locally on the plain-Python engine (no spark-submit on this test's PATH),
+  // computes the same rows, so the same data version as Spark did.
   o = Materialize("commoncrawl/nodes", kNodesKey, "local");
   ASSERT_EQ(o.code, kExitOk) << o.err;
-  EXPECT_EQ(Json({"materializations", "commoncrawl/nodes"})[0]["data_version"], remote_version);
+  const json local_nodes = Json({"materializations", "commoncrawl/nodes"})[0];
+  EXPECT_EQ(local_nodes["metadata"]["arbiter/engine"]["raw_value"], "python");
+  EXPECT_EQ(local_nodes["data_version"], remote_version);
 
   // One cluster, gone; usage per fleet for the ledger.
   json state = emr_->Admin("state");

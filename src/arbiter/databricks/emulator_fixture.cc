@@ -18,7 +18,7 @@ std::unique_ptr<Emulator> Emulator::Start(std::string* why_not, const std::strin
     return nullptr;
   }
   e->dir_ = dir_template;
-  std::vector<std::string> args = {"python3",    tool,
+  std::vector<std::string> args = {ARBITER_PYTHON3, tool,
                                    "databricks", "--port",
                                    "0",          "--state-dir",
                                    e->dir_,      "--token",

@@ -121,7 +121,7 @@ TEST(GunzipTest, DecodesWhatEmrWritesAndRefusesOtherBytes) {
 // Against the emulator's independent SigV4 verifier (Python hmac/hashlib).
 TEST(AwsApiClientTest, TheEmulatorVerifiesOurSignaturesAndRefusesAWrongSecret) {
   std::string why;
-  std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  std::string python = ARBITER_PYTHON3;
   auto emr = testing::EmulatorProcess::Start(
       python, "emr",
       {"--access-key", "AKIDTEST", "--secret-key", "right-secret", "--workdir", "/tmp"}, &why);

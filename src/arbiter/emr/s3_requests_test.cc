@@ -17,6 +17,7 @@
 #include "arbiter/http/curl_http_client.h"
 #include "arbiter/pipes/test_handler.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/missing_dependency.h"
 
 namespace arbiter::emr {
 namespace {
@@ -111,7 +112,7 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
   std::string why;
   auto s3rver = aws::testing::S3rver::Start(&why, &installed);
   if (!s3rver) {
-    if (!installed) GTEST_SKIP() << "s3rver unavailable: " << why;
+    if (!installed) ARBITER_MISSING_DEPENDENCY("s3rver unavailable: " << why);
     FAIL() << why;
   }
   testing::TempDir dir;
@@ -195,7 +196,7 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
   for (const json& r : recorder.records) ops.insert(r["operation"].get<std::string>());
   EXPECT_EQ(ops, (std::set<std::string>{"DeleteObject", "GetObject", "HeadObject", "ListObjectsV2",
                                         "PutObject"}));
-  std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  std::string python = ARBITER_PYTHON3;
   std::string report = (dir.path() / "validate.out").string();
   int rc = std::system((python + " " + ARBITER_SOURCE_DIR + "/tools/validate_aws_requests.py " +
                         path + " > " + report + " 2>&1")

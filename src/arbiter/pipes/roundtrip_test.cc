@@ -13,6 +13,7 @@
 #include "arbiter/pipes/context.h"
 #include "arbiter/pipes/params.h"
 #include "arbiter/pipes/test_handler.h"
+#include "arbiter/testing/missing_dependency.h"
 
 extern char** environ;
 
@@ -181,7 +182,7 @@ class RoundTripTest : public ::testing::Test {
 };
 
 TEST_F(RoundTripTest, PythonOverFileWithEnvContext) {
-  if (python_missing_) GTEST_SKIP() << "no python3";
+  if (python_missing_) ARBITER_MISSING_DEPENDENCY("no python3");
   FileMessageReader reader(dir_.Sub("messages"), &processor_);
   EnvContextInjector injector;
   BootstrapParams bootstrap{*injector.Inject(TestContext()), *reader.Prepare()};
@@ -194,7 +195,7 @@ TEST_F(RoundTripTest, PythonOverFileWithEnvContext) {
 }
 
 TEST_F(RoundTripTest, PythonGarbageLinesDoNotStopTheReader) {
-  if (python_missing_) GTEST_SKIP() << "no python3";
+  if (python_missing_) ARBITER_MISSING_DEPENDENCY("no python3");
   FileMessageReader reader(dir_.Sub("messages"), &processor_);
   EnvContextInjector injector;
   BootstrapParams bootstrap{*injector.Inject(TestContext()), *reader.Prepare()};
@@ -209,7 +210,7 @@ TEST_F(RoundTripTest, PythonGarbageLinesDoNotStopTheReader) {
 }
 
 TEST_F(RoundTripTest, PythonOverStdioWithFileContextAndFailure) {
-  if (python_missing_) GTEST_SKIP() << "no python3";
+  if (python_missing_) ARBITER_MISSING_DEPENDENCY("no python3");
   StdioMessageReader reader(&processor_);
   FileContextInjector injector(dir_.Sub("context.json"));
   BootstrapParams bootstrap{*injector.Inject(TestContext()), *reader.Prepare()};
@@ -236,7 +237,7 @@ TEST_F(RoundTripTest, PythonOverStdioWithFileContextAndFailure) {
 }
 
 TEST_F(RoundTripTest, PythonOverBlobChunksWithBlobContext) {
-  if (python_missing_) GTEST_SKIP() << "no python3";
+  if (python_missing_) ARBITER_MISSING_DEPENDENCY("no python3");
   LocalDirBlobStore store(dir_.Sub("blobs"));
   SystemClock clock;
   BlobChunkMessageReader reader(&store, "run-42/messages", &processor_, &clock);
@@ -252,7 +253,7 @@ TEST_F(RoundTripTest, PythonOverBlobChunksWithBlobContext) {
 }
 
 TEST_F(RoundTripTest, PythonWithCliArguments) {
-  if (python_missing_) GTEST_SKIP() << "no python3";
+  if (python_missing_) ARBITER_MISSING_DEPENDENCY("no python3");
   FileMessageReader reader(dir_.Sub("messages"), &processor_);
   EnvContextInjector injector;
   BootstrapParams bootstrap{*injector.Inject(TestContext()), *reader.Prepare()};
