@@ -120,7 +120,8 @@ Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& reque
     if (kv.rfind("DAGSTER_PIPES_", 0) != 0) env.push_back(kv);  // never a stale bootstrap
   }
   for (const auto& [name, value] : request.asset->job.env) {
-    Result<std::string> v = value.Resolve(*request.env);
+    Result<std::string> v =
+        value.ResolveForJob(*request.env, definitions::JobEnvTarget::kLocalProcess);
     if (!v.ok()) return v.status().WithContext("environment variable " + name + " of the job");
     SetEnv(env, name, *v);
   }
@@ -166,7 +167,7 @@ Result<RunResult> LocalLauncher::Execute(const RunRequest& request, const Cancel
   RunRecorder recorder(storage_, run, options_.recorder);
   storage::RunUpdate starting;
   starting.owner = self_.ToString();
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued},
+  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued, RunStatus::kStarting},
                                                                RunStatus::kStarting, starting));
   if (!moved) {  // canceled before it started, or taken by another arbiter
     ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));

@@ -131,6 +131,31 @@ with arbiter_pipes.open_pipes() as pipes:
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / ".arbiter/runs/r1"));  // cleaned up
 }
 
+// A job reporting other assets (bypassing the client's own scope check) changes
+// nothing of theirs: each such report is a warning event, and the run still
+// counts as not having reported its own materialization.
+TEST_F(LocalLauncherTest, MaterializationsOfOtherAssetsAreIgnoredWithAWarning) {
+  PythonAsset(R"py(
+import arbiter_pipes
+with arbiter_pipes.open_pipes() as pipes:
+    for key in ("x/two", "no/such/asset"):
+        pipes._write("report_asset_materialization",
+                     {"asset_key": key, "data_version": None, "metadata": {}})
+)py");
+  RunRequest req = NewRun("r1");
+  auto result = Execute(req);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, RunStatus::kSuccess) << result->reason;
+  EXPECT_FALSE(result->reported_materialization);
+  for (const char* key : {"x/two", "no/such/asset"}) {
+    EXPECT_FALSE(*storage_->LatestMaterialization(key, std::string("p1"))) << key;
+    EXPECT_TRUE(HasEvent("r1", "pipes_warning",
+                         std::string("ignored a materialization of ") + key +
+                             ": run r1 materializes only demo/asset"));
+  }
+  EXPECT_FALSE(*storage_->LatestMaterialization("demo/asset", std::string("p1")));
+}
+
 TEST_F(LocalLauncherTest, NonZeroExitFailsWithReasonAndStderrTail) {
   Asset({"sh", "-c", "echo first >&2; echo 'it broke' >&2; exit 3"});
   auto result = Execute(NewRun("r1"));

@@ -103,6 +103,16 @@ void RunRecorder::OnMessage(const pipes::PipesMessage& message,
             Add("pipes", "debug", "pipes closed", nullptr);
           }
         } else if constexpr (std::is_same_v<T, pipes::AssetMaterializationMessage>) {
+          // Only the run's own asset (the one key in its context, as Dagster
+          // checks): a job must not mark other assets' partitions as done.
+          if (!m.asset_key.empty() && m.asset_key != run_.asset_key) {
+            Add("pipes_warning", "warning",
+                "ignored a materialization of " + SanitizeUtf8(m.asset_key) + ": run " +
+                    run_.run_id + " materializes only " + run_.asset_key +
+                    " (the asset key in its context)",
+                {{"kind", "asset_not_in_context"}, {"asset_key", SanitizeUtf8(m.asset_key)}});
+            return;
+          }
           storage::Materialization mat;
           mat.asset_key = m.asset_key.empty() ? run_.asset_key : m.asset_key;
           mat.partition_key = run_.partition_key;
