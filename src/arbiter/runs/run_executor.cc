@@ -76,7 +76,16 @@ Result<RunResult> RunExecutor::RunOne(const storage::RunRecord& run, const Cance
     ARBITER_ASSIGN_OR_RETURN(std::optional<RunResult> held,
                              TakeRuntimeSlot(run, rt->second, cancel));
     if (held) return *held;
-    return launcher->Execute(request, cancel);
+    ARBITER_ASSIGN_OR_RETURN(RunResult result, launcher->Execute(request, cancel));
+    if (result.status == RunStatus::kCanceling) {
+      // `arbiter cancel` came between taking the slot and the launcher's start:
+      // nothing ran, so the cancel is complete.
+      storage::RunUpdate u;
+      u.failure_reason = "canceled before it started";
+      (void)storage_->TransitionRun(run.run_id, {RunStatus::kCanceling}, RunStatus::kCanceled, u);
+      result = RunResult{RunStatus::kCanceled, *u.failure_reason};
+    }
+    return result;
   }
   return launcher->Reattach(request, cancel);
 }

@@ -30,9 +30,21 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
+// "name: message" once. Python clients send format_exception_only(), which
+// already starts with the (qualified) name and ends with a newline.
 std::string ExceptionSummary(const pipes::PipesException& e) {
-  std::string s = e.name ? *e.name + ": " + e.message : e.message;
-  return s;
+  std::string message = e.message;
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) {
+    message.pop_back();
+  }
+  if (!e.name) return message;
+  const std::string head = message.substr(0, message.find(": "));
+  const std::string dotted = "." + *e.name;
+  if (head == *e.name || (head.size() > dotted.size() &&
+                          head.compare(head.size() - dotted.size(), dotted.size(), dotted) == 0)) {
+    return message;
+  }
+  return *e.name + ": " + message;
 }
 
 }  // namespace
