@@ -98,4 +98,14 @@ Result<std::unique_ptr<AwsConnection>> ConnectAws(const definitions::RuntimeConf
   return c;
 }
 
+Status CheckAwsCredentials(const definitions::RuntimeConfig& runtime,
+                           const definitions::Environment& env, const Clock* clock) {
+  ConnectOptions options;
+  options.clock = clock;
+  Result<std::unique_ptr<AwsConnection>> c = ConnectAws(runtime, env, options);
+  Status s = c.ok() ? (*c)->credentials->Get().status() : c.status();
+  if (s.ok()) return s;
+  return FailedPreconditionError("no AWS credentials (env, profile, ECS, IMDS): " + s.message());
+}
+
 }  // namespace arbiter::emr
