@@ -103,9 +103,12 @@ Status CheckAwsCredentials(const definitions::RuntimeConfig& runtime,
   ConnectOptions options;
   options.clock = clock;
   Result<std::unique_ptr<AwsConnection>> c = ConnectAws(runtime, env, options);
-  Status s = c.ok() ? (*c)->credentials->Get().status() : c.status();
-  if (s.ok()) return s;
-  return FailedPreconditionError("no AWS credentials (env, profile, ECS, IMDS): " + s.message());
+  // The runtime's own settings (a key reference not set) say exactly what is missing.
+  if (!c.ok()) return FailedPreconditionError("no AWS credentials: " + c.status().message());
+  if (!(*c)->credentials->Get().ok()) {
+    return FailedPreconditionError("no AWS credentials: env, profile, ECS, IMDS");
+  }
+  return Status::Ok();
 }
 
 }  // namespace arbiter::emr
