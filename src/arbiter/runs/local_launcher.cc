@@ -130,6 +130,9 @@ Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& reque
     SetEnv(env, "PYTHONPATH", options_.python_client_dir + (pp.empty() ? "" : ":" + pp));
   }
   SetEnv(env, "ARBITER_RUN_ID", request.run.run_id);
+  // Unique to this project's run (run ids alone repeat across projects and
+  // tests): how the job's processes that leave its group are found.
+  SetEnv(env, "ARBITER_RUN_DIR", dir);
   SetEnv(env, "ARBITER_ASSET", request.run.asset_key);
   if (request.run.partition_key) SetEnv(env, "ARBITER_PARTITION", *request.run.partition_key);
 
@@ -391,9 +394,9 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
     Status s = SignalProcessGroup(process.pid, SIGKILL);
     if (!s.ok()) recorder.AddStatus("error", s.message());
   }
-  // Children that left the group (setsid) are found by the run id they inherited.
+  // Children that left the group (setsid) are found by the run dir they inherited.
   std::vector<int64_t> escaped =
-      ProcessesWithEnvironmentEntry("ARBITER_RUN_ID=" + run.run_id, process.pid);
+      ProcessesWithEnvironmentEntry("ARBITER_RUN_DIR=" + RunDir(run.run_id), process.pid);
   if (!escaped.empty()) {
     std::string pids;
     for (int64_t pid : escaped) {
