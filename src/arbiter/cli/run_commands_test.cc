@@ -48,6 +48,9 @@ assets:
   demo/noisy:
     job: {kind: command, command: [printf, 'a\033[31mred\033]0;title\007 nul\000 c1\302\233 tab\tend\n']}
     runtimes: [local]
+  demo/crlf:
+    job: {kind: command, command: [printf, 'one\r\n']}
+    runtimes: [local]
   demo/stubborn:
     job: {kind: command, command: [sh, -c, 'trap "" TERM; echo ready; exec sleep 60']}
     runtimes: [local]
@@ -75,6 +78,7 @@ class RunCommandsTest : public ::testing::Test {
     env.cwd = dir_.path().string();
     env.self_exe = ARBITER_EXE;
     env.stdout_terminal = terminal_;
+    env.interactive = terminal_;
     int code = RunCli(args, out, err, env);
     return {code, out.str(), err.str()};
   }
@@ -156,6 +160,20 @@ TEST_F(RunCommandsTest, LogsEscapeControlCharactersOnATerminal) {
   EXPECT_TRUE(raw) << events.dump();
   terminal_ = false;
   EXPECT_THAT(Run({"logs", id}).out, HasSubstr("stdout | a\x1b[31mred"));
+}
+
+// One event, one line: a message's own line ending adds no blank line. On a
+// terminal, a finished run's line names its run.
+TEST_F(RunCommandsTest, EventsAreOneLineAndFinishedRunsNameTheirRun) {
+  terminal_ = true;
+  Output o = Run({"materialize", "demo/crlf"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  const std::string id = Json({"runs"})[0]["run_id"];
+  EXPECT_THAT(o.err, HasSubstr("  SUCCESS  demo/crlf  (run " + id + ")\n"));
+  terminal_ = false;
+  o = Run({"logs", id});
+  EXPECT_THAT(o.out, HasSubstr("stdout | one\n"));
+  EXPECT_EQ(o.out.find('\r'), std::string::npos);
 }
 
 TEST_F(RunCommandsTest, CancelOfAnEndedRunSaysSoAndSucceeds) {
