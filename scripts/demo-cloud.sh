@@ -12,46 +12,22 @@ source scripts/venv-env.sh
 repo="$PWD"
 arbiter="$repo/build/ci/src/arbiter/cli/arbiter"
 work=$(mktemp -d /tmp/arbiter-cloud-demo-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-# start NAME LOGFILE COMMAND...: runs a server in the background and prints its port,
-# read from its "listening on ...:PORT" line (bounded wait).
-start() {
-  local name=$1 log=$2
-  shift 2
-  "$@" >"$log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 300); do
-    if port=$(grep -o 'listening on [^ ]*:[0-9]*' "$log" | grep -o '[0-9]*$'); then
-      echo "$port"
-      return
-    fi
-    sleep 0.1
-  done
-  echo "demo-cloud: $name did not start; its output:" >&2
-  cat "$log" >&2
-  exit 1
-}
+source scripts/lib/servers.sh  # stops every server it starts, however the script ends
 
 cp -r examples/commoncrawl "$work/project"
 rm -rf "$work/project/.arbiter"
-s3=$(NODE_OPTIONS=--openssl-legacy-provider start s3rver "$work/s3rver.log" \
+start_server s3 s3rver "$work/s3rver.log" env NODE_OPTIONS=--openssl-legacy-provider \
   node third_party/node/node_modules/s3rver/bin/s3rver.js -d "$work/s3" -a 127.0.0.1 -p 0 \
-  --configure-bucket demo-bucket)
-dbx=$(start databricks "$work/databricks.log" tools/arbiter-emulator databricks --port 0 \
+  --configure-bucket demo-bucket
+start_server dbx databricks "$work/databricks.log" tools/arbiter-emulator databricks --port 0 \
   --state-dir "$work/databricks" --token demo-token --workdir "$work/project" \
-  --start-delay 1 --terminate-delay 0.2)
+  --start-delay 1 --terminate-delay 0.2
 aws_args=(--access-key S3RVER --secret-key S3RVER --s3-endpoint "http://127.0.0.1:$s3"
   --workdir "$work/project")
-emr=$(start emr "$work/emr.log" tools/arbiter-emulator emr --port 0 "${aws_args[@]}" \
-  --state-dir "$work/emr" --provision-delay 1 --bootstrap-delay 0.5 --terminate-delay 0.2)
-emrs=$(start emr-serverless "$work/emr-serverless.log" tools/arbiter-emulator emr-serverless \
-  --port 0 "${aws_args[@]}" --state-dir "$work/emr-serverless")
+start_server emr emr "$work/emr.log" tools/arbiter-emulator emr --port 0 "${aws_args[@]}" \
+  --state-dir "$work/emr" --provision-delay 1 --bootstrap-delay 0.5 --terminate-delay 0.2
+start_server emrs emr-serverless "$work/emr-serverless.log" tools/arbiter-emulator emr-serverless \
+  --port 0 "${aws_args[@]}" --state-dir "$work/emr-serverless"
 
 cat >"$work/project/runtimes.yaml" <<YAML
 # The example's runtimes, pointed at the loopback emulators (plain http is allowed

@@ -7,7 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/setup.sh ci
+# Every process the tests start carries this marker; none may outlive them.
+export ARBITER_TEST_RUN="$$-$start"
 ctest --preset ci
+if ! scripts/lib/leftover_processes.py "$ARBITER_TEST_RUN" --kill; then
+  echo "test.sh: the tests left the processes above running (killed now); a test or" \
+       "fixture must stop every process it starts, also when it fails" >&2
+  exit 1
+fi
+unset ARBITER_TEST_RUN
 fuzz_seconds="${ARBITER_FUZZ_SECONDS:-30}"
 if [[ "$fuzz_seconds" != 0 ]]; then scripts/fuzz.sh "$fuzz_seconds"; fi
 echo "test.sh: all tests passed in $(( $(date +%s) - start ))s"

@@ -1,17 +1,56 @@
 #include "arbiter/cli/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <filesystem>
 
 #include "arbiter/cli/command_context.h"
+#include "arbiter/cli/json_errors.h"
 
 #ifndef ARBITER_VERSION
 #define ARBITER_VERSION "0.0.0"
 #endif
 
 namespace arbiter::cli {
+namespace {
+
+// A whole number of at least `min`, saying so when it is not (CLI11's
+// PositiveNumber prints its whole range: 300 digits).
+CLI::Validator AtLeast(long long min) {
+  return CLI::Validator(
+      [min](std::string& value) -> std::string {
+        try {
+          size_t end = 0;
+          long long v = std::stoll(value, &end);
+          if (end == value.size() && v >= min) return "";
+        } catch (const std::exception&) {
+        }
+        return "must be a whole number of at least " + std::to_string(min) + ", not '" + value +
+               "'";
+      },
+      "", "AtLeast");
+}
+
+int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               const CliEnv& env);
+
+}  // namespace
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
            const CliEnv& env) {
+  // Before parsing: a bad command line with --json gets a JSON error too.
+  if (std::find(args.begin(), args.end(), "--json") == args.end()) {
+    return RunCommand(args, out, err, env);
+  }
+  JsonErrorStream json_err(err);
+  int code = RunCommand(args, out, json_err, env);
+  return json_err.Finish(code);
+}
+
+namespace {
+
+int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               const CliEnv& env) {
   CLI::App app{
       "Arbiter runs partitioned data pipelines on the cheapest platform for each run\n"
       "(Databricks, EMR, EMR Serverless or this machine), from one definition in git.",
@@ -50,7 +89,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   parts_cmd->add_option("--to", parts.to, "Last key of the range (inclusive)")->option_text("KEY");
   parts_cmd->add_option("--limit", parts.limit, "Print at most N keys; 0 prints all")
       ->option_text("N")
-      ->check(CLI::NonNegativeNumber)
+      ->check(AtLeast(0))
       ->default_str("100");
 
   MaterializeArgs mat;
@@ -81,7 +120,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->add_option("--concurrency,-j", mat.concurrency,
                    "Runs at once (default: the runtime's max_concurrency, else 1)")
       ->option_text("N")
-      ->check(CLI::PositiveNumber);
+      ->check(AtLeast(1));
   mat_cmd->add_flag("--detach", mat.detach,
                     "Queue the runs, hand them to a background arbiter and return");
   mat_cmd->footer(
@@ -97,7 +136,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->option_text("STATUS");
   runs_cmd->add_option("--limit", runs_args.limit, "At most N runs")
       ->option_text("N")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->default_str("20");
 
   LogsArgs logs;
@@ -113,7 +152,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->option_text("KEY");
   mats_cmd->add_option("--limit", mats.limit, "At most N partitions")
       ->option_text("N")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->default_str("20");
 
   CancelArgs cancel;
@@ -122,7 +161,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   cancel_cmd->add_option("RUN_ID", cancel.run_id, "Run id")->required();
   cancel_cmd->add_option("--wait", cancel.wait_seconds, "Wait up to N seconds for it to stop")
       ->option_text("N")
-      ->check(CLI::NonNegativeNumber)
+      ->check(AtLeast(0))
       ->default_str("30");
 
   ExecuteArgs exec;
@@ -148,7 +187,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   plan_cmd->add_flag("--require-photon", plan.require_photon, "Only Databricks with Photon");
   plan_cmd->add_option("--max-nodes", plan.max_nodes, "Largest cluster allowed (all nodes)")
       ->option_text("N")
-      ->check(CLI::PositiveNumber);
+      ->check(AtLeast(1));
   plan_cmd->add_option("--explore", plan.explore, "Exploration budget, as for materialize")
       ->option_text("F")
       ->check(CLI::Range(0.0, 0.99));
@@ -198,10 +237,21 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     // A subcommand's own --help arrives as CallForHelp above; everything else
     // is a usage error.
     err << "error: " << e.what() << "\n";
-    err << "run 'arbiter --help' for usage\n";
+    err << "  hint: run 'arbiter --help' for usage\n";
     return kExitUsage;
   }
 
+  if (!flags.directory.empty()) {
+    std::error_code ec;
+    std::filesystem::path base =
+        env.cwd.empty() ? std::filesystem::current_path(ec) : std::filesystem::path(env.cwd);
+    std::filesystem::path dir = base / flags.directory;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      err << "error: -C " << flags.directory << ": "
+          << (std::filesystem::exists(dir, ec) ? "not a directory" : "no such directory") << "\n";
+      return kExitUsage;
+    }
+  }
   CommandContext ctx(flags, out, err, env);
   if (*check_cmd) return RunCheck(ctx, check);
   if (app.got_subcommand("assets")) return RunAssets(ctx);
@@ -217,8 +267,9 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (*cost_cmd) return RunCost(ctx, cost_args);
   if (*sim_cmd) return RunSimulate(ctx, sim);
   if (auto code = runtimes(ctx)) return *code;
-  err << "error: no command given\nrun 'arbiter --help' for usage\n";
+  err << "error: no command given\n  hint: run 'arbiter --help' for usage\n";
   return kExitUsage;
 }
 
+}  // namespace
 }  // namespace arbiter::cli

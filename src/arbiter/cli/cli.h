@@ -27,6 +27,7 @@ struct CliEnv {
   // following runs whose arbiter died). Empty disables both.
   std::string self_exe;
   bool interactive = false;     // stderr is a terminal: redraw progress in place
+  bool stdout_terminal = false; // stdout is a terminal: job output's control characters escaped
   bool handle_signals = false;  // Ctrl-C / SIGTERM cancel the runs this process started
 };
 

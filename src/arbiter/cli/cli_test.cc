@@ -151,6 +151,29 @@ TEST_F(CliTest, BrokenProjectExitsOneWithPreciseErrors) {
   Output assets = Run({"assets"}, dir.str());
   EXPECT_EQ(assets.code, kExitFailure);
   EXPECT_THAT(assets.err, HasSubstr("the project has 2 errors"));
+
+  // With --json, the error is one JSON object on stderr.
+  Output json_assets = Run({"--json", "assets"}, dir.str());
+  EXPECT_EQ(json_assets.code, kExitFailure);
+  auto e = nlohmann::json::parse(json_assets.err);
+  EXPECT_EQ(e["error"], "the project has 2 errors; fix them and run again");
+  EXPECT_EQ(e["exit_code"], 1);
+  ASSERT_EQ(e["details"].size(), 2u) << e.dump();
+  EXPECT_THAT(e["details"][1].get<std::string>(),
+              HasSubstr("arbiter.yaml:4:5: unknown key 'partitons' in asset 'a'"));
+}
+
+TEST_F(CliTest, ErrorsAreJsonWithJson) {
+  Output o = Run({"--json", "-C", example_, "materialize", "no/such"});
+  EXPECT_EQ(o.code, kExitFailure);
+  auto e = nlohmann::json::parse(o.err);
+  EXPECT_THAT(e["error"].get<std::string>(), HasSubstr("unknown asset 'no/such'"));
+  EXPECT_EQ(e["details"], nlohmann::json::array({"hint: 'arbiter assets' lists them"}));
+  o = Run({"runs", "--limit", "0", "--json"});
+  EXPECT_EQ(o.code, kExitUsage);
+  e = nlohmann::json::parse(o.err);
+  EXPECT_THAT(e["error"].get<std::string>(), HasSubstr("must be a whole number of at least 1"));
+  EXPECT_EQ(e["exit_code"], 2);
 }
 
 TEST_F(CliTest, LiteralSecretIsNeverPrinted) {
@@ -205,6 +228,35 @@ TEST_F(CliTest, InitCreatesAProjectThatChecksClean) {
   Output again = Run({"init", "newproj"}, dir.str());
   EXPECT_EQ(again.code, kExitFailure);
   EXPECT_THAT(again.err, HasSubstr("already exists"));
+  // The second suggested step works as printed.
+  const std::string suggested = "materialize example/events --partition 2024-01-01";
+  ASSERT_THAT(o.out, HasSubstr("arbiter -C " + (dir.path() / "newproj").string() + " " +
+                               suggested));
+  Output run = Run({"-C", "newproj", "materialize", "example/events", "--partition", "2024-01-01"},
+                   dir.str());
+  EXPECT_EQ(run.code, kExitOk) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("1 of 1 run(s) succeeded"));
+}
+
+// DATABRICKS_TOKEN unset is news only when Databricks is used: `check` lists
+// it, other commands stay quiet about it.
+TEST_F(CliTest, UnsetRuntimeSecretsWarnOnlyInCheck) {
+  Output check = Run({"check", example_});
+  EXPECT_THAT(check.err, HasSubstr("environment variable DATABRICKS_TOKEN is not set"));
+  Output assets = Run({"-C", example_, "assets"});
+  EXPECT_EQ(assets.code, kExitOk) << assets.err;
+  EXPECT_EQ(assets.err.find("warning"), std::string::npos) << assets.err;
+}
+
+TEST_F(CliTest, CommandLineMistakesSayWhatIsWrong) {
+  testing::TempDir dir;
+  Output o = Run({"-C", "/nonexistent/dir", "assets"}, dir.str());
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("error: -C /nonexistent/dir: no such directory"));
+  o = Run({"materialize", "a/b", "-j", "0"}, dir.str());
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("must be a whole number of at least 1, not '0'"));
+  EXPECT_LT(o.err.size(), 200u) << o.err;  // not CLI11's 300-digit range
 }
 
 TEST_F(CliTest, NoProjectFound) {

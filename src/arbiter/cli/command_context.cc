@@ -43,9 +43,22 @@ std::unique_ptr<definitions::LoadResult> CommandContext::LoadOrReport() {
   definitions::LoadOptions options;
   options.now = env_.clock->Now();
   options.env = env_.env;
+  // A runtime's unset token matters only when the runtime is used (placement
+  // says so then); `arbiter check` still lists it.
+  options.warn_unresolved_runtime_references = false;
   auto result = std::make_unique<definitions::LoadResult>(definitions::LoadProject(*root, options));
   const Diagnostics& d = result->diagnostics;
   if (d.has_errors()) {
+    if (flags_.json) {
+      // One JSON error (json_errors.h): the summary, then each problem on its line.
+      err_ << "error: the project has " << d.error_count()
+           << (d.error_count() == 1 ? " error" : " errors") << "; fix them and run again\n";
+      for (const Diagnostic& diag : d.all()) {
+        if (diag.severity != Severity::kError) continue;
+        err_ << "  " << diag.location.ToString() << ": " << diag.message << "\n";
+      }
+      return nullptr;
+    }
     PrintDiagnostics(*result);
     err_ << "error: the project has " << d.error_count()
          << (d.error_count() == 1 ? " error" : " errors")

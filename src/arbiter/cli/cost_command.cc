@@ -89,7 +89,10 @@ int RunCost(CommandContext& ctx, const CostArgs& args) {
       g->runs += 1;
       if (e.cost->actual_usd) g->actual += *e.cost->actual_usd;
       else g->unknown += 1;
-      if (e.cost->predicted_usd) g->predicted += *e.cost->predicted_usd, g->predicted_runs += 1;
+      // A run that never started (failed before its job ran) was not spent.
+      if (e.cost->predicted_usd && e.run.started_at) {
+        g->predicted += *e.cost->predicted_usd, g->predicted_runs += 1;
+      }
     }
     if (!e.cost->actual_usd) continue;
     ++priced;

@@ -139,7 +139,9 @@ int RunInit(CommandContext& ctx, const InitArgs& args) {
     ctx.out() << nlohmann::json{{"created", dir.string()}}.dump() << "\n";
   } else {
     ctx.out() << "created project " << Quote(name) << " in " << dir.string() << "\n"
-              << "next: arbiter -C " << dir.string() << " check\n";
+              << "next: arbiter -C " << dir.string() << " check\n"
+              << "      arbiter -C " << dir.string()
+              << " materialize example/events --partition 2024-01-01\n";
   }
   return kExitOk;
 }

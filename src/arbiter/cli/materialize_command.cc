@@ -2,6 +2,8 @@
 // [--all-missing] [--runtime NAME] [--concurrency N] [--detach]`: runs the
 // asset for the chosen partitions (several = a backfill) with live progress
 // and a summary. Ctrl-C cancels the runs this command started.
+#include <atomic>
+#include <mutex>
 #include <sstream>
 
 #include "arbiter/cli/command_context.h"
@@ -177,6 +179,17 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   std::vector<cost::Placement> placements;
   std::vector<const RuntimeConfig*> chosen;
   cost::ExplorationBudget budget = engine ? engine->Budget(args.explore) : cost::ExplorationBudget{};
+  // A runtime without credentials here cannot run anything: placement leaves
+  // it out (a runtime asked for by name is tried, and fails saying why).
+  cost::PlacementConstraints constraints;
+  if (engine && automatic) {
+    constraints.unavailable = UnavailableRuntimes(ctx, p, *asset);
+    if (!ctx.flags().json) {
+      for (const auto& [name, why] : constraints.unavailable) {
+        ctx.err() << "note: runtime " << name << " left out: " << why << "\n";
+      }
+    }
+  }
   for (size_t i = 0; i < (def ? keys->size() : 1); ++i) {
     const RuntimeConfig* rt = nullptr;
     if (engine) {
@@ -186,7 +199,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
           input_bytes = cost::InputBytesOf((*m)->metadata);
         }
       }
-      cost::Placement pl = engine->placer().Place(*asset, policy, input_bytes, {}, budget);
+      cost::Placement pl = engine->placer().Place(*asset, policy, input_bytes, constraints, budget);
       if (pl.chosen.empty()) {
         ctx.err() << "error: cannot place " << asset->key.str() << ": " << pl.reason << "\n"
                   << "  hint: 'arbiter plan " << asset->key.str() << "' shows every candidate\n";
@@ -230,6 +243,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     targets.emplace_back(std::nullopt);
   }
   const std::string backfill = targets.size() > 1 ? runs::NewRunId() : "";
+  int skipped = 0;
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& key = targets[i];
     storage::RunRecord r;
@@ -241,16 +255,32 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     r.created_at = ctx.env().clock->Now();
     r.owner = owner;
     if (!backfill.empty()) r.tags["backfill"] = backfill;
-    Status s = storage->CreateRun(r);
-    if (!s.ok()) {
-      ctx.err() << "error: cannot queue a run: " << s.message() << "\n";
+    // Atomic in storage: a partition another run (any arbiter's) holds is
+    // skipped, never started twice.
+    Result<std::optional<storage::RunRecord>> holder = storage->CreateRunUnlessClaimed(r);
+    if (!holder.ok()) {
+      ctx.err() << "error: cannot queue a run: " << holder.status().message() << "\n";
       return kExitFailure;
+    }
+    if (*holder) {
+      const storage::RunRecord& h = **holder;
+      ctx.err() << "skipped " << (key ? *key : asset->key.str()) << ": run " << h.run_id << " ("
+                << storage::RunStatusName(h.status) << " on " << h.runtime << ") holds it\n";
+      ++skipped;
+      continue;
     }
     if (!placements.empty()) {
       Status placed = cost::RecordPlacement(*storage, r, placements[i], r.created_at);
       if (!placed.ok()) ctx.err() << "warning: placement of run " << r.run_id << " not stored: " << placed.message() << "\n";
     }
     queued.push_back(std::move(r));
+  }
+  if (queued.empty()) {
+    ctx.err() << "nothing to do: " << (skipped == 1 ? "the partition is" : "every partition is")
+              << " held by a live run\n"
+              << "  hint: 'arbiter logs -f RUN_ID' follows it to the end\n";
+    if (ctx.flags().json) ctx.out() << "[]\n";
+    return kExitOk;
   }
   int concurrency = args.concurrency > 0           ? args.concurrency
                     : runtime->max_concurrency > 0 ? runtime->max_concurrency
@@ -305,15 +335,32 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   AttachLedger(ctx, executor, engine.get(), storage.get());
   runs::CancelSignal cancel;
   Result<std::vector<storage::RunRecord>> finals = std::vector<storage::RunRecord>{};
+  int interrupted_by = 0;
   {
-    InterruptToCancel interrupts(ctx.env().handle_signals, &cancel);
+    // Progress lines and the Ctrl-C notice come from different threads.
+    std::mutex err_mu;
+    std::atomic<int> running{0};
     bool interactive = ctx.env().interactive;
+    InterruptToCancel interrupts(ctx.env().handle_signals, &cancel, [&](bool forced) {
+      std::lock_guard lock(err_mu);
+      ctx.err() << (interactive ? "\r\033[K" : "");
+      if (forced) {
+        ctx.err() << "killing " << running.load() << " job(s) now\n";
+      } else {
+        ctx.err() << "canceling: waiting for " << running.load()
+                  << " job(s) to stop (Ctrl-C again to kill)\n";
+      }
+      ctx.err() << std::flush;
+    });
     finals = executor.RunToEnd(
         queued, cancel, [&](const runs::RunProgress& pr, const storage::RunRecord* finished) {
+          std::lock_guard lock(err_mu);
+          running = pr.running;
           if (interactive) {
             if (finished) {
               ctx.err() << "\r\033[K  " << storage::RunStatusName(finished->status) << "  "
-                        << finished->partition_key.value_or(finished->asset_key) << "\n";
+                        << finished->partition_key.value_or(finished->asset_key) << "  (run "
+                        << finished->run_id << ")\n";
             }
             ctx.err() << "\r\033[K" << ProgressLine(pr) << std::flush;
           } else if (finished) {
@@ -323,6 +370,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
           }
         });
     if (interactive) ctx.err() << "\n";
+    interrupted_by = interrupts.received();
   }
   if (!finals.ok()) {
     ctx.err() << "error: " << finals.status().message() << "\n";
@@ -349,6 +397,8 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
       ctx.out() << "details: arbiter logs RUN_ID\n";
     }
   }
+  // Interrupted: 128 + the signal (130 after Ctrl-C), as shells report it.
+  if (interrupted_by != 0) return 128 + interrupted_by;
   return ok == static_cast<int>(finals->size()) ? kExitOk : kExitFailure;
 }
 

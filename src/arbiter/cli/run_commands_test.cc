@@ -6,14 +6,17 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "arbiter/cli/cli.h"
 #include "arbiter/runs/process.h"
+#include "arbiter/storage/sqlite_storage.h"
 #include "arbiter/testing/temp_dir.h"
 #include "arbiter/testing/wait_until.h"
 
@@ -42,6 +45,19 @@ assets:
   demo/slow:
     job: {kind: command, command: [sh, -c, 'echo ready; exec sleep 60']}
     runtimes: [local]
+  demo/noisy:
+    job: {kind: command, command: [printf, 'a\033[31mred\033]0;title\007 nul\000 c1\302\233 tab\tend\n']}
+    runtimes: [local]
+  demo/crlf:
+    job: {kind: command, command: [printf, 'one\r\n']}
+    runtimes: [local]
+  demo/stubborn:
+    job: {kind: command, command: [sh, -c, 'trap "" TERM; echo ready; exec sleep 60']}
+    runtimes: [local]
+  demo/gated:
+    partitions: letters
+    job: {kind: command, command: [sh, -c, 'echo ready; for i in $(seq 1200); do [ -f release ] && exit 0; sleep 0.05; done; exit 1']}
+    runtimes: [local]
 )yaml";
 
 struct Output {
@@ -61,6 +77,8 @@ class RunCommandsTest : public ::testing::Test {
     env.clock = &clock_;
     env.cwd = dir_.path().string();
     env.self_exe = ARBITER_EXE;
+    env.stdout_terminal = terminal_;
+    env.interactive = terminal_;
     int code = RunCli(args, out, err, env);
     return {code, out.str(), err.str()};
   }
@@ -73,6 +91,7 @@ class RunCommandsTest : public ::testing::Test {
 
   testing::TempDir dir_;
   SystemClock clock_;
+  bool terminal_ = false;  // stdout is a terminal
 };
 
 TEST_F(RunCommandsTest, BackfillThenStatusRunsAndLogs) {
@@ -120,6 +139,49 @@ TEST_F(RunCommandsTest, UnpartitionedAssetAndJsonOutput) {
   EXPECT_TRUE(runs[0]["partition"].is_null());
   Output o = Run({"logs", runs[0]["run_id"]});
   EXPECT_THAT(o.out, HasSubstr("stdout | hello"));
+}
+
+// A job's escape sequences reach a terminal as visible text, never as
+// commands to it; --json and a pipe keep the bytes as the job wrote them.
+TEST_F(RunCommandsTest, LogsEscapeControlCharactersOnATerminal) {
+  auto runs = Json({"materialize", "demo/noisy"});
+  ASSERT_EQ(runs.size(), 1u);
+  const std::string id = runs[0]["run_id"];
+  terminal_ = true;
+  Output o = Run({"logs", id});
+  EXPECT_THAT(o.out, HasSubstr("stdout | a\\x1b[31mred\\x1b]0;title\\x07 nul\\x00 c1\\u009b "
+                               "tab\tend\n"));
+  EXPECT_EQ(o.out.find('\x1b'), std::string::npos);
+  auto events = Json({"logs", id})["events"];
+  bool raw = false;
+  for (const auto& e : events) {
+    raw |= e["message"] == std::string("a\x1b[31mred\x1b]0;title\x07 nul\0 c1\xc2\x9b tab\tend", 37);
+  }
+  EXPECT_TRUE(raw) << events.dump();
+  terminal_ = false;
+  EXPECT_THAT(Run({"logs", id}).out, HasSubstr("stdout | a\x1b[31mred"));
+}
+
+// One event, one line: a message's own line ending adds no blank line. On a
+// terminal, a finished run's line names its run.
+TEST_F(RunCommandsTest, EventsAreOneLineAndFinishedRunsNameTheirRun) {
+  terminal_ = true;
+  Output o = Run({"materialize", "demo/crlf"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  const std::string id = Json({"runs"})[0]["run_id"];
+  EXPECT_THAT(o.err, HasSubstr("  SUCCESS  demo/crlf  (run " + id + ")\n"));
+  terminal_ = false;
+  o = Run({"logs", id});
+  EXPECT_THAT(o.out, HasSubstr("stdout | one\n"));
+  EXPECT_EQ(o.out.find('\r'), std::string::npos);
+}
+
+TEST_F(RunCommandsTest, CancelOfAnEndedRunSaysSoAndSucceeds) {
+  auto runs = Json({"materialize", "demo/single"});
+  const std::string id = runs[0]["run_id"];
+  Output o = Run({"cancel", id});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("run " + id + " already ended: SUCCESS"));
 }
 
 TEST_F(RunCommandsTest, BadRequestsGetOneClearLineAndExitOne) {
@@ -205,6 +267,68 @@ TEST(ExampleProjectTest, MaterializesTheCommonCrawlChain) {
   EXPECT_THAT(o.out, HasSubstr("status: engine: "));  // which launcher ran, said in the events
 }
 
+// The example README's command, as written, on a machine without cloud
+// credentials: placement leaves out the runtimes that cannot start (saying
+// why) and the partition runs locally.
+TEST(ExampleProjectTest, ReadmeCommandWorksWithoutCloudCredentials) {
+  testing::TempDir dir;
+  std::filesystem::copy(std::string(ARBITER_SOURCE_DIR) + "/examples/commoncrawl", dir.path(),
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(dir.path() / ".arbiter");
+  SystemClock clock;
+  CliEnv env;
+  env.clock = &clock;
+  env.cwd = dir.path().string();
+  const std::string home = dir.str();
+  env.env.get_env = [home](const std::string& name) -> std::optional<std::string> {
+    if (name == "HOME") return home;  // no ~/.aws
+    if (name == "PATH") return std::string(getenv("PATH"));
+    // Nothing listens there: no instance metadata, as off EC2.
+    if (name == "AWS_EC2_METADATA_SERVICE_ENDPOINT") return std::string("http://127.0.0.1:9");
+    return std::nullopt;
+  };
+  std::ostringstream out, err;
+  int code = RunCli({"materialize", "commoncrawl/nodes", "--partition", "CC-MAIN-2024-10|seeds-a"},
+                    out, err, env);
+  ASSERT_EQ(code, kExitOk) << out.str() << err.str();
+  EXPECT_THAT(err.str(), HasSubstr("note: runtime emr left out: no AWS credentials: env, profile, "
+                                   "ECS, IMDS — or use --runtime local\n"));
+  EXPECT_THAT(err.str(), HasSubstr("note: runtime databricks left out: no Databricks credentials: "
+                                   "environment variable DATABRICKS_TOKEN is not set"));
+  EXPECT_THAT(err.str(), HasSubstr("1 run(s) on local"));
+}
+
+// `cost`'s predicted spend counts runs that started; one that failed before
+// its job ran (no credentials, a bad request) was never spent.
+TEST_F(RunCommandsTest, PredictedSpendLeavesOutRunsThatNeverStarted) {
+  {
+    auto db = storage::SqliteStorage::Open((dir_.path() / ".arbiter" / "arbiter.db").string());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (const char* id : {"ran", "never"}) {
+      storage::RunRecord r;
+      r.run_id = id;
+      r.asset_key = "demo/single";
+      r.runtime = "local";
+      r.created_at = clock_.Now();
+      r.status = std::string(id) == "ran" ? storage::RunStatus::kSuccess
+                                          : storage::RunStatus::kFailure;
+      if (std::string(id) == "ran") r.started_at = r.created_at;
+      r.ended_at = r.created_at;
+      ASSERT_TRUE((*db)->CreateRun(r).ok());
+      storage::CostRecord c;
+      c.run_id = id;
+      c.runtime = "local";
+      c.predicted_usd = std::string(id) == "ran" ? 1.5 : 40.0;
+      c.actual_usd = std::string(id) == "ran" ? std::optional<double>(1.0) : std::nullopt;
+      c.recorded_at = r.created_at;
+      ASSERT_TRUE((*db)->PutCostRecord(c).ok());
+    }
+  }
+  auto cost = Json({"cost", "--by", "runtime"});
+  ASSERT_EQ(cost["groups"].size(), 1u) << cost.dump();
+  EXPECT_EQ(cost["groups"][0]["predicted_usd"], 1.5) << cost.dump();
+}
+
 // The real binary in its own process: Ctrl-C, and kill -9 followed by recovery.
 class ArbiterProcessTest : public RunCommandsTest {
  protected:
@@ -220,13 +344,24 @@ class ArbiterProcessTest : public RunCommandsTest {
     spec.stderr_path = log + ".err";
     auto id = runs::SpawnProcess(spec);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
+    started_.push_back(static_cast<pid_t>(id->pid));
     return static_cast<pid_t>(id->pid);
   }
   int Wait(pid_t pid) {
     int st = 0;
     waitpid(pid, &st, 0);
+    started_.erase(std::remove(started_.begin(), started_.end(), pid), started_.end());
     return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
   }
+  // A test that failed half-way leaves no arbiter behind: SIGTERM cancels the
+  // runs it started (and so stops their jobs), then it is reaped.
+  void TearDown() override {
+    for (pid_t pid : std::vector<pid_t>(started_)) {
+      kill(pid, SIGTERM);
+      Wait(pid);
+    }
+  }
+  std::vector<pid_t> started_;
   std::string RunningId() {
     std::string id;
     WaitUntil([&] {
@@ -244,10 +379,32 @@ TEST_F(ArbiterProcessTest, CtrlCCancelsTheRunsItStarted) {
   std::string id = RunningId();
   ASSERT_FALSE(id.empty());
   kill(arbiter, SIGINT);
-  EXPECT_EQ(Wait(arbiter), kExitFailure);
+  EXPECT_EQ(Wait(arbiter), 130);  // 128 + SIGINT, as shells report an interrupted command
   auto run = Json({"runs"})[0];
   EXPECT_EQ(run["status"], "CANCELED");
   EXPECT_EQ(run["failure_reason"], "canceled: interrupted (Ctrl-C)");
+}
+
+// The first Ctrl-C says what it waits for; a second one kills the job that
+// ignores SIGTERM at once instead of after the grace period.
+TEST_F(ArbiterProcessTest, SecondCtrlCKillsAtOnce) {
+  pid_t arbiter = Start({"materialize", "demo/stubborn"});
+  std::string id = RunningId();
+  ASSERT_FALSE(id.empty());
+  kill(arbiter, SIGINT);
+  auto stderr_text = [&] {
+    std::ifstream in(dir_.path() / "arbiter.out.err");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_TRUE(WaitUntil([&] {
+    return stderr_text().find("canceling: waiting for 1 job(s) to stop (Ctrl-C again to kill)") !=
+           std::string::npos;
+  })) << stderr_text();
+  kill(arbiter, SIGINT);
+  EXPECT_EQ(Wait(arbiter), 130);
+  EXPECT_THAT(stderr_text(), HasSubstr("killing 1 job(s) now"));
+  EXPECT_THAT(Run({"logs", id}).out, HasSubstr("asked again to stop (Ctrl-C twice)"));
+  EXPECT_EQ(Json({"runs"})[0]["status"], "CANCELED");
 }
 
 TEST_F(ArbiterProcessTest, KilledArbiterLeavesARunThatIsReattachedAndFollowed) {
@@ -263,12 +420,54 @@ TEST_F(ArbiterProcessTest, KilledArbiterLeavesARunThatIsReattachedAndFollowed) {
   ASSERT_TRUE(WaitUntil([&] {
     return Run({"logs", id}).out.find("re-attached to process") != std::string::npos;
   }));
+  // The re-attached run still holds its partition: asking again starts nothing.
+  o = Run({"materialize", "demo/slow"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("skipped demo/slow: run " + id + " (RUNNING on local) holds it"));
+  EXPECT_EQ(Json({"runs"}).size(), 1u);
   o = Run({"cancel", id});
   EXPECT_EQ(o.code, kExitOk) << o.err;
   EXPECT_THAT(o.out, HasSubstr("CANCELED"));
   o = Run({"logs", id});
   EXPECT_THAT(o.out, HasSubstr("stdout | ready"));  // kept from before the kill, once
   EXPECT_EQ(o.out.find("stdout | ready"), o.out.rfind("stdout | ready"));
+}
+
+// Two arbiters asked for the same partitions: the second starts none of them
+// (each is held by a run of the first), and a runtime's max_concurrency counts
+// the first arbiter's runs too.
+TEST_F(ArbiterProcessTest, SecondMaterializeSkipsHeldPartitionsAndSharesTheRuntimeLimit) {
+  pid_t first = Start({"materialize", "demo/gated", "-p", "a", "-p", "b", "-p", "c"});
+  // local has max_concurrency 2: a and b run, c waits in QUEUED, all three held.
+  ASSERT_TRUE(WaitUntil([&] { return Json({"runs", "--status", "running"}).size() == 2; }));
+  Output o = Run({"materialize", "demo/gated", "-p", "a", "-p", "b", "-p", "c"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("skipped a: run "));
+  EXPECT_THAT(o.err, HasSubstr("skipped c: run "));
+  EXPECT_THAT(o.err, HasSubstr("nothing to do: every partition is held by a live run"));
+  EXPECT_EQ(Json({"runs"}).size(), 3u);
+
+  // d is free, but local already has two live runs (the first arbiter's).
+  Output second;
+  std::thread t([&] { second = Run({"materialize", "demo/gated", "-p", "d"}); });
+  std::string d_id;
+  bool waited = WaitUntil([&] {
+    for (const auto& r : Json({"runs", "--asset", "demo/gated"})) {
+      if (r["partition"] == "d") d_id = r["run_id"];
+    }
+    return !d_id.empty() &&
+           Run({"logs", d_id}).out.find("waiting: runtime local has max_concurrency 2") !=
+               std::string::npos;
+  });
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(Json({"runs", "--status", "running"}).size(), 2u);
+  std::ofstream(dir_.path() / "release").close();
+  t.join();
+  EXPECT_EQ(second.code, kExitOk) << second.err;
+  EXPECT_EQ(Wait(first), kExitOk);
+  auto runs = Json({"runs", "--asset", "demo/gated"});
+  ASSERT_EQ(runs.size(), 4u);
+  for (const auto& r : runs) EXPECT_EQ(r["status"], "SUCCESS") << r.dump();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
 #include "arbiter/databricks/databricks_launcher.h"
+#include "arbiter/emr/aws_connection.h"
 #include "arbiter/emr/emr_launcher.h"
 #include "arbiter/emr/emr_serverless_launcher.h"
 #include "arbiter/runs/process.h"
@@ -64,6 +65,37 @@ std::string PythonClientFile(const std::vector<std::string>& env) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> UnavailableRuntimes(const CommandContext& ctx,
+                                                       const definitions::Project& project,
+                                                       const definitions::AssetDef& asset) {
+  std::map<std::string, std::string> out;
+  std::string local;  // an allowed local runtime, for the hint
+  for (const auto& [name, rt] : project.runtimes) {
+    if (!asset.runtimes.empty() &&
+        std::find(asset.runtimes.begin(), asset.runtimes.end(), name) == asset.runtimes.end()) {
+      continue;
+    }
+    Status s;
+    switch (rt.type) {
+      case definitions::RuntimeType::kLocal:
+        if (local.empty()) local = name;
+        break;
+      case definitions::RuntimeType::kDatabricks:
+        s = databricks::CheckDatabricksCredentials(rt, ctx.env().env);
+        break;
+      case definitions::RuntimeType::kEmr:
+      case definitions::RuntimeType::kEmrServerless:
+        s = emr::CheckAwsCredentials(rt, ctx.env().env, ctx.env().clock);
+        break;
+    }
+    if (!s.ok()) out[name] = s.message();
+  }
+  if (!local.empty()) {
+    for (auto& [name, why] : out) why += " — or use --runtime " + local;
+  }
+  return out;
+}
 
 runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
                                            const definitions::Project& project) {
@@ -182,15 +214,19 @@ void RecoverOrphanedRuns(CommandContext& ctx, const definitions::Project& projec
 
 struct InterruptToCancel::Impl {
   runs::CancelSignal* cancel;
+  std::function<void(bool)> on_signal;
   sigset_t old_mask;
   std::atomic<bool> done{false};
+  std::atomic<int> received{0};
   std::thread waiter;
 };
 
-InterruptToCancel::InterruptToCancel(bool enabled, runs::CancelSignal* cancel) {
+InterruptToCancel::InterruptToCancel(bool enabled, runs::CancelSignal* cancel,
+                                     std::function<void(bool forced)> on_signal) {
   if (!enabled) return;
   impl_ = std::make_unique<Impl>();
   impl_->cancel = cancel;
+  impl_->on_signal = std::move(on_signal);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -203,11 +239,17 @@ InterruptToCancel::InterruptToCancel(bool enabled, runs::CancelSignal* cancel) {
       timespec timeout{0, 100 * 1000 * 1000};
       int sig = sigtimedwait(&set, nullptr, &timeout);
       if (sig == SIGINT || sig == SIGTERM) {
+        int first = 0;
+        bool again = !impl->received.compare_exchange_strong(first, sig);
+        if (again) impl->cancel->Force();
         impl->cancel->Request(sig == SIGINT ? "interrupted (Ctrl-C)" : "arbiter received SIGTERM");
+        if (impl->on_signal) impl->on_signal(again);
       }
     }
   });
 }
+
+int InterruptToCancel::received() const { return impl_ ? impl_->received.load() : 0; }
 
 InterruptToCancel::~InterruptToCancel() {
   if (!impl_) return;

@@ -4,6 +4,7 @@
 // formatting of runs for the terminal.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,13 @@ class Launchers {
   std::mutex mu_;
 };
 
+// The runtimes `asset` may use whose credentials cannot be found here, each
+// with why (AWS: env, profile, ECS, IMDS; Databricks: its token references).
+// Placement treats them as infeasible instead of picking a run that cannot start.
+std::map<std::string, std::string> UnavailableRuntimes(const CommandContext& ctx,
+                                                       const definitions::Project& project,
+                                                       const definitions::AssetDef& asset);
+
 // Starts `arbiter __execute` in the background (its own process group and
 // session, output in .arbiter/logs/); returns its process id.
 Result<runs::ProcessId> StartBackgroundExecutor(const CommandContext& ctx,
@@ -59,11 +67,17 @@ Result<runs::ProcessId> StartBackgroundExecutor(const CommandContext& ctx,
 void RecoverOrphanedRuns(CommandContext& ctx, const definitions::Project& project,
                          storage::Storage& storage);
 
-// While alive, SIGINT and SIGTERM request `cancel` instead of killing us.
+// While alive, SIGINT and SIGTERM request `cancel` instead of killing us; a
+// second one forces it (jobs are killed without a grace period). `on_signal`
+// is called (from the signal thread) after each, with whether it forced.
 class InterruptToCancel {
  public:
-  InterruptToCancel(bool enabled, runs::CancelSignal* cancel);
+  InterruptToCancel(bool enabled, runs::CancelSignal* cancel,
+                    std::function<void(bool forced)> on_signal = nullptr);
   ~InterruptToCancel();
+  // The first signal received (SIGINT, SIGTERM), or 0: a command that was
+  // interrupted exits with 128 + it, as shells expect.
+  int received() const;
   InterruptToCancel(const InterruptToCancel&) = delete;
   InterruptToCancel& operator=(const InterruptToCancel&) = delete;
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cctype>
+#include <cstdio>
 #include <thread>
 
 #include "arbiter/cli/command_context.h"
@@ -55,15 +56,45 @@ std::string EventTime(int64_t ms) {
   return date::format("%T", t);
 }
 
-void PrintEvent(std::ostream& out, const storage::RunEvent& e) {
+// Job output as a terminal may show it: control characters (colour codes,
+// title sequences, NUL, C1 controls) become visible escapes instead of acting
+// on the terminal. Tabs stay. Stored output is valid UTF-8 (see runs.md).
+std::string EscapeForTerminal(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  char buf[16];
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(text[++i]));
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+void PrintEvent(std::ostream& out, const storage::RunEvent& e, bool terminal) {
+  // One event, one line: no trailing newline of the message (a blank line).
+  std::string_view message = e.message;
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
+    message.remove_suffix(1);
+  }
+  const std::string text = terminal ? EscapeForTerminal(message) : std::string(message);
   out << EventTime(e.timestamp_ms) << "  ";
   if (e.kind == "stdout" || e.kind == "stderr") {
-    out << e.kind << " | " << e.message << "\n";
+    out << e.kind << " | " << text << "\n";
     return;
   }
   std::string label = e.kind;
   if (!e.level.empty() && e.level != "info") label += " " + e.level;
-  out << label << ": " << e.message;
+  out << label << ": " << text;
   if (e.kind == "materialization" && e.data.is_object()) {
     std::string md = MetadataSummary(e.data.value("metadata", nlohmann::json::object()), ", ");
     if (!md.empty()) out << " (" << md << ")";
@@ -144,7 +175,7 @@ int RunLogs(CommandContext& ctx, const LogsArgs& args) {
                          {"message", e.message},
                          {"data", e.data}});
         } else {
-          PrintEvent(ctx.out(), e);
+          PrintEvent(ctx.out(), e, ctx.env().stdout_terminal);
         }
       }
       if (page->size() < 1000) break;
@@ -227,9 +258,11 @@ int RunCancel(CommandContext& ctx, const CancelArgs& args) {
   auto run = FindRun(ctx, *o->storage, args.run_id);
   if (!run) return kExitFailure;
   if (storage::IsTerminal(run->status)) {
-    ctx.err() << "error: run " << run->run_id
-              << " already ended: " << storage::RunStatusName(run->status) << "\n";
-    return kExitFailure;
+    // Nothing left to stop: what was asked for holds, so this is not an error.
+    ctx.out() << "run " << run->run_id << " already ended: " << storage::RunStatusName(run->status);
+    if (!run->failure_reason.empty()) ctx.out() << " (" << run->failure_reason << ")";
+    ctx.out() << "\n";
+    return kExitOk;
   }
   storage::RunUpdate u;
   u.failure_reason = "canceled by `arbiter cancel` before it started";

@@ -250,11 +250,17 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
                 rt.name) != constraints.excluded_runtimes.end()) {
     infeasible("excluded by constraint");
   }
+  if (auto it = constraints.unavailable.find(rt.name); it != constraints.unavailable.end()) {
+    infeasible(it->second);
+  }
   if (constraints.max_nodes && TotalNodes(cand.shape) > *constraints.max_nodes) {
     infeasible(std::to_string(TotalNodes(cand.shape)) + " nodes exceed the maximum of " +
                std::to_string(*constraints.max_nodes));
   }
-  if (asset.compute.max_duration &&
+  // Only history can rule a runtime out on time: a guess (expected_duration
+  // or the built-in prior, no runs yet) would keep it from ever running.
+  const bool guessed = cand.prediction.basis == "hint" || cand.prediction.basis == "prior";
+  if (asset.compute.max_duration && !guessed &&
       cand.p90_total_s > static_cast<double>(asset.compute.max_duration->count())) {
     infeasible("predicted p90 " + FormatSeconds(cand.p90_total_s) + " exceeds max_duration " +
                FormatSeconds(static_cast<double>(asset.compute.max_duration->count())));

@@ -25,6 +25,8 @@ struct PlacementConstraints {
   std::vector<std::string> excluded_runtimes;  // never use these
   bool require_photon = false;                 // only Databricks with Photon
   std::optional<int> max_nodes;                // largest cluster allowed (all nodes)
+  // Runtimes that cannot run here, with why (no credentials found): infeasible.
+  std::map<std::string, std::string> unavailable;
 };
 
 // Exploration: now and then run on a runtime that is not the predicted

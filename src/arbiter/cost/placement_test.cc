@@ -64,6 +64,19 @@ TEST_F(PlacementTest, CheapestPicksTheLowestExpectedCostAndExplains) {
   EXPECT_EQ(p.ToJson()["candidates"].size(), 3u);
 }
 
+// Without history, a guessed duration (the asset's hint scaled to this
+// machine, or the prior) never makes a runtime infeasible: the only way to
+// learn is to run it.
+TEST_F(PlacementTest, AGuessedDurationDoesNotRuleOutARuntime) {
+  asset_.compute.max_duration = std::chrono::minutes(10);
+  Placement p = placer_.Place(asset_, PlacementPolicy{}, std::nullopt);
+  for (const Candidate& c : p.candidates) {
+    ASSERT_TRUE(c.prediction.basis == "hint" || c.prediction.basis == "prior") << c.runtime;
+    EXPECT_TRUE(c.feasible) << c.runtime << ": " << c.why_not;
+  }
+  EXPECT_FALSE(p.chosen.empty());
+}
+
 TEST_F(PlacementTest, MaxDurationAndDeadlineMakeCandidatesInfeasible) {
   Learn("emr", 3600);
   Learn("serverless", 3000);

@@ -192,8 +192,10 @@ Result<RunResult> DatabricksLauncher::Execute(const runs::RunRequest& request,
   runs::RunRecorder recorder(storage_, run, options_.recorder);
   storage::RunUpdate starting;
   starting.owner = self_;
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued},
-                                                               RunStatus::kStarting, starting));
+  // STARTING: the executor already took a slot of the runtime for it.
+  ARBITER_ASSIGN_OR_RETURN(
+      bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued, RunStatus::kStarting},
+                                          RunStatus::kStarting, starting));
   if (!moved) {
     ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
     return RunResult{now.status, "run was " + std::string(storage::RunStatusName(now.status)) +
@@ -237,7 +239,9 @@ Result<RunResult> DatabricksLauncher::Submit(const runs::RunRequest& request, Se
     spec.instances = *chosen;
   }
   for (const auto& [name, value] : asset.job.env) {
-    Result<std::string> v = value.Resolve(*request.env);
+    // Never a resolved secret: Databricks shows spark_env_vars to whoever views the run.
+    Result<std::string> v =
+        value.ResolveForJob(*request.env, definitions::JobEnvTarget::kDatabricksJob);
     if (!v.ok()) return fail(v.status().WithContext("environment variable " + name).message());
     spec.job_env[name] = *v;
   }
@@ -635,6 +639,26 @@ Result<RunResult> DatabricksLauncher::Follow(const runs::RunRequest& request, Se
   }
   ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
   return recorder.End(std::move(result), active);
+}
+
+Status CheckDatabricksCredentials(const definitions::RuntimeConfig& runtime,
+                                  const definitions::Environment& env) {
+  const definitions::DatabricksRuntimeConfig& config = runtime.databricks;
+  std::vector<std::string> problems;
+  if (config.token) {
+    problems = config.token->UnresolvableReferences(env);
+  } else if (config.client_id && config.client_secret) {
+    problems = config.client_id->UnresolvableReferences(env);
+    for (std::string& p : config.client_secret->UnresolvableReferences(env)) {
+      problems.push_back(std::move(p));
+    }
+  } else {
+    problems.push_back("no token or client_id/client_secret configured");
+  }
+  if (problems.empty()) return Status::Ok();
+  std::string why = "no Databricks credentials: ";
+  for (size_t i = 0; i < problems.size(); ++i) why += (i ? "; " : "") + problems[i];
+  return FailedPreconditionError(why);
 }
 
 }  // namespace arbiter::databricks

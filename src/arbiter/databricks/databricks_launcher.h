@@ -90,4 +90,10 @@ Result<JobCode> CollectJobCode(const std::string& project_root, const std::strin
 // execution and cleanup durations.
 runs::ResourceUsage UsageOf(const RunState& state, const std::string& region);
 
+// Whether the runtime's credentials (token, or OAuth client id and secret) can
+// be resolved now, so placement can leave out a runtime that would fail at its
+// first request. kFailedPrecondition naming what is missing, never a value.
+Status CheckDatabricksCredentials(const definitions::RuntimeConfig& runtime,
+                                  const definitions::Environment& env);
+
 }  // namespace arbiter::databricks

@@ -220,6 +220,31 @@ TEST_F(DatabricksLauncherTest, RunsTheJobWithPipesLogsAndUsage) {
   EXPECT_EQ(folders, 1);
 }
 
+// A resolved ${env:} secret is never put in spark_env_vars: the run fails before
+// anything is submitted. A ${dbsecret:} reference goes as {{secrets/...}} for
+// Databricks to resolve (the emulator does not, so the job sees the reference).
+TEST_F(DatabricksLauncherTest, JobEnvSecretsGoAsDatabricksReferencesNeverInClear) {
+  asset_.job.env["API_KEY"] = *definitions::ConfigString::Parse("${env:DBX_TEST_TOKEN}");
+  storage::RunRecord run = NewRun({"ok"});
+  auto result = Execute(run);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, RunStatus::kFailure);
+  EXPECT_NE(result->reason.find("environment variable API_KEY: refusing to send the value of "
+                                "${env:DBX_TEST_TOKEN} to Databricks"),
+            std::string::npos)
+      << result->reason;
+  EXPECT_EQ(emulator_->Runs()["submits"], 0);
+
+  asset_.job.env.clear();
+  asset_.job.env["LINES"] = *definitions::ConfigString::Parse("${dbsecret:arbiter/lines}");
+  run = NewRun({"ok"});
+  result = Execute(run);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, RunStatus::kFailure);  // int("{{secrets/arbiter/lines}}")
+  std::string events = Events(run.run_id);
+  EXPECT_NE(events.find("{{secrets/arbiter/lines}}"), std::string::npos) << events;
+}
+
 TEST_F(DatabricksLauncherTest, AFailingJobReportsItsError) {
   storage::RunRecord run = NewRun({"fail"});
   auto result = Execute(run);

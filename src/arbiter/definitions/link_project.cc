@@ -33,6 +33,8 @@ void WarnUnresolvable(const std::optional<ConfigString>& value, const std::strin
   }
 }
 
+}  // namespace
+
 void CheckRuntimeReferences(const Project& p, const Environment& env, Diagnostics* diags) {
   for (const auto& [name, rt] : p.runtimes) {
     switch (rt.type) {
@@ -58,8 +60,6 @@ void CheckRuntimeReferences(const Project& p, const Environment& env, Diagnostic
     }
   }
 }
-
-}  // namespace
 
 void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
                  const std::map<std::string, std::vector<std::pair<std::string, SourceLocation>>>&
@@ -175,7 +175,6 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
                  "dependency cycle: " + Join(names, " -> "),
                  "each asset depends on the next; remove one of these deps to break the cycle");
   }
-  CheckRuntimeReferences(*p, env, diags);
 }
 
 }  // namespace arbiter::definitions::internal

@@ -220,10 +220,13 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
         r.Error(it->first, key.status().message());
         continue;
       }
-      if (auto prev = project->assets.find(*key); prev != project->assets.end()) {
+      // A second definition is still checked (its own mistakes are reported in
+      // the same pass), but only the first is kept.
+      const auto prev = project->assets.find(*key);
+      const bool duplicate = prev != project->assets.end();
+      if (duplicate) {
         r.Error(it->first, "asset " + Quote(*text) + " is defined twice",
                 "first defined at " + prev->second.location.ToString());
-        continue;
       }
       AssetDef a;
       AssetRefs ar;
@@ -289,6 +292,7 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
       if (auto v = r.String(n, "code_version")) a.code_version = *v;
       if (auto o = r.StringList(n, "owners")) a.owners = *o;
       if (auto t = r.StringMap(n, "tags")) a.tags = *t;
+      if (duplicate) continue;
       (*refs)[a.key] = std::move(ar);
       project->assets[a.key] = std::move(a);
     }

@@ -92,6 +92,9 @@ class Loader {
     if (!files_missing_) {
       internal::LinkProject(defaults, refs, schedule_assets, options_.env, project.get(),
                             &result_->diagnostics);
+      if (options_.warn_unresolved_runtime_references) {
+        internal::CheckRuntimeReferences(*project, options_.env, &result_->diagnostics);
+      }
     }
     if (project->assets.empty() && !result_->diagnostics.has_errors()) {
       result_->diagnostics.Warning({DisplayName(root_ / kProjectFileName), 0, 0},

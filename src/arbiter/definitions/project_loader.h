@@ -21,6 +21,9 @@ inline constexpr const char* kProjectFileName = "arbiter.yaml";
 struct LoadOptions {
   TimePoint now{};                          // bounds time partitions without an end
   Environment env = Environment::System();  // for ${env:} / ${file:} checks
+  // Warn about runtimes' references that do not resolve here. `arbiter check`
+  // does; commands that only use some runtimes warn when they use one.
+  bool warn_unresolved_runtime_references = true;
 };
 
 struct LoadResult {

@@ -280,6 +280,24 @@ assets:
   EXPECT_THAT(r.diagnostics.all()[1].hint, HasSubstr("first defined at arbiter.yaml:12:3"));
 }
 
+// The second definition of an asset is checked too: its own mistakes are
+// reported with the duplicate, in one pass.
+TEST_F(LoaderTest, ASecondDefinitionStillHasItsErrorsReported) {
+  dir_.Write("more.yaml",
+             "assets:\n  a:\n    job: {script: jobs/b.py}\n    compute: {workers: -1}\n");
+  LoadResult r = Load(std::string(kRuntimes) + R"(
+include: [more.yaml]
+assets:
+  a:
+    job: {script: jobs/a.py}
+)");
+  auto errors = Errors(r);
+  ASSERT_EQ(errors.size(), 2u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0], "2:3: asset 'a' is defined twice");
+  EXPECT_EQ(errors[1].rfind("4:", 0), 0u) << errors[1];
+  EXPECT_THAT(errors[1], HasSubstr("workers"));
+}
+
 TEST_F(LoaderTest, IncludesWithGlobsAndProblems) {
   dir_.Write("assets/one.yaml", "assets:\n  one:\n    job: {script: jobs/a.py}\n");
   dir_.Write("assets/two.yaml", "assets:\n  two:\n    deps: [one]\n    job: {script: jobs/b.py}\n");

@@ -57,6 +57,11 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
                      schedule_assets,
                  const Environment& env, Project* project, Diagnostics* diags);
 
+// Warns about runtime settings whose ${env:}/${file:} references do not resolve
+// here (a token not set): `arbiter check` shows them; other commands leave it
+// to the moment a runtime is used.
+void CheckRuntimeReferences(const Project& project, const Environment& env, Diagnostics* diags);
+
 // Parses a placement value: "cheapest", "fastest", {fixed: NAME},
 // {cheapest_within: DURATION}.
 std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const yaml::Node& node);

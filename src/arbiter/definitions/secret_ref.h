@@ -1,6 +1,7 @@
 // ConfigString: a configuration value that may contain references to secrets
 // or to the environment: "${env:DATABRICKS_TOKEN}", "${file:~/.arbiter/token}",
-// or text around them ("https://${env:DBX_HOST}").
+// or text around them ("https://${env:DBX_HOST}"); and "${dbsecret:SCOPE/KEY}",
+// a Databricks secret that only Databricks resolves (job env on Databricks).
 //
 // Only the template is ever stored, logged or shown; the value is resolved at
 // the moment of use through an injected Environment, so a missing variable is a
@@ -26,9 +27,18 @@ struct Environment {
 };
 
 struct SecretReference {
-  enum class Kind { kEnv, kFile };
+  enum class Kind { kEnv, kFile, kDatabricksSecret };
   Kind kind;
-  std::string name;  // variable name or path
+  std::string name;  // variable name, path, or "scope/key"
+};
+
+// Where a job's env value goes. Platforms that store job parameters show them
+// to anyone who can view the run, so a resolved ${env:}/${file:} value must
+// never go there; they get references their platform resolves instead.
+enum class JobEnvTarget {
+  kLocalProcess,   // the local runtime: resolved here, never stored
+  kDatabricksJob,  // spark_env_vars of a Databricks run
+  kAwsJob,         // EMR step arguments, EMR Serverless job driver
 };
 
 class ConfigString {
@@ -45,6 +55,12 @@ class ConfigString {
   // Substitutes every reference. Errors name the reference, never a value:
   // "environment variable DATABRICKS_TOKEN is not set".
   Result<std::string> Resolve(const Environment& env) const;
+
+  // The value to give a job on `target`: literals as written; ${env:}/${file:}
+  // resolved only for a local process (refused otherwise, saying what to use);
+  // ${dbsecret:S/K} becomes "{{secrets/S/K}}" for Databricks (the whole value)
+  // and is refused elsewhere.
+  Result<std::string> ResolveForJob(const Environment& env, JobEnvTarget target) const;
 
   // Problems Resolve would hit, without resolving (for `arbiter check`).
   std::vector<std::string> UnresolvableReferences(const Environment& env) const;

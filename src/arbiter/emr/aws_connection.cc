@@ -98,4 +98,17 @@ Result<std::unique_ptr<AwsConnection>> ConnectAws(const definitions::RuntimeConf
   return c;
 }
 
+Status CheckAwsCredentials(const definitions::RuntimeConfig& runtime,
+                           const definitions::Environment& env, const Clock* clock) {
+  ConnectOptions options;
+  options.clock = clock;
+  Result<std::unique_ptr<AwsConnection>> c = ConnectAws(runtime, env, options);
+  // The runtime's own settings (a key reference not set) say exactly what is missing.
+  if (!c.ok()) return FailedPreconditionError("no AWS credentials: " + c.status().message());
+  if (!(*c)->credentials->Get().ok()) {
+    return FailedPreconditionError("no AWS credentials: env, profile, ECS, IMDS");
+  }
+  return Status::Ok();
+}
+
 }  // namespace arbiter::emr

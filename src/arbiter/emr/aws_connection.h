@@ -38,4 +38,11 @@ Result<std::unique_ptr<AwsConnection>> ConnectAws(const definitions::RuntimeConf
                                                   const definitions::Environment& env,
                                                   const ConnectOptions& options);
 
+// Whether credentials for the runtime can be found now (its static keys, its
+// profile, or the default chain: env, profile, ECS, IMDS), so placement can
+// leave out a runtime that would fail at its first request. kFailedPrecondition
+// saying where it looked.
+Status CheckAwsCredentials(const definitions::RuntimeConfig& runtime,
+                           const definitions::Environment& env, const Clock* clock);
+
 }  // namespace arbiter::emr

@@ -26,7 +26,6 @@ std::unique_ptr<EmulatorProcess> EmulatorProcess::Start(const std::string& pytho
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.port_marker = "listening on http://127.0.0.1:";
   o.stderr_path = e->log_;
-  o.own_process_group = true;
   e->server_ = arbiter::testing::ServerProcess::Start(o, why_not);
   if (!e->server_) return nullptr;
   e->port_ = e->server_->port();

@@ -1,5 +1,6 @@
 // The compute spec → EMR / EMR Serverless request mapping, without any I/O.
 #include "arbiter/emr/job_requests.h"
+#include "arbiter/emr/remote_follower.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -174,6 +175,26 @@ TEST_F(JobRequestsTest, NamesAndTagValuesStayWithinWhatAwsAccepts) {
   EXPECT_EQ(RunResourceName(request_.run).size(), 256u);
   EXPECT_EQ(RunResourceName(request_.run).rfind("arbiter 0123456789abcdef ", 0), 0u);
   EXPECT_EQ(TagValue("a|b\tc/d=e"), "a_b_c/d=e");
+}
+
+// A resolved secret never goes into a step's arguments or a job driver: the job
+// env refuses it before anything is submitted and says what to use instead.
+TEST_F(JobRequestsTest, JobEnvRefusesResolvedSecretsForEmr) {
+  definitions::Environment env;
+  env.get_env = [](const std::string&) { return std::optional<std::string>("s3cr3t"); };
+  request_.env = &env;
+  asset_.job.env["MODE"] = *definitions::ConfigString::Parse("fast");
+  auto ok = JobEnvironment(request_, {});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->at("MODE"), "fast");
+  asset_.job.env["API_KEY"] = *definitions::ConfigString::Parse("${env:API_KEY}");
+  auto refused = JobEnvironment(request_, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("environment variable API_KEY of the job: refusing to send the value "
+                        "of ${env:API_KEY} to EMR"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("AWS Secrets Manager"));
+  EXPECT_THAT(refused.status().message(), ::testing::Not(HasSubstr("s3cr3t")));
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ Result<std::map<std::string, std::string>> JobEnvironment(
     const runs::RunRequest& request, const std::map<std::string, std::string>& bootstrap) {
   std::map<std::string, std::string> env;
   for (const auto& [name, value] : request.asset->job.env) {
-    Result<std::string> v = value.Resolve(*request.env);
+    // Never a resolved secret: EMR stores step arguments and job drivers with the run.
+    Result<std::string> v = value.ResolveForJob(*request.env, definitions::JobEnvTarget::kAwsJob);
     if (!v.ok()) return v.status().WithContext("environment variable " + name + " of the job");
     env[name] = *v;
   }
@@ -83,8 +84,10 @@ Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
                                                       const storage::RunRecord& run) {
   storage::RunUpdate starting;
   starting.owner = SelfOwner();
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage->TransitionRun(run.run_id, {RunStatus::kQueued},
-                                                              RunStatus::kStarting, starting));
+  // STARTING: the executor already took a slot of the runtime for it.
+  ARBITER_ASSIGN_OR_RETURN(
+      bool moved, storage->TransitionRun(run.run_id, {RunStatus::kQueued, RunStatus::kStarting},
+                                         RunStatus::kStarting, starting));
   if (moved) return std::optional<runs::RunResult>();
   ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage->GetRun(run.run_id));
   return std::optional<runs::RunResult>(runs::RunResult{

@@ -80,7 +80,8 @@ class S3PipesSession {
   pipes::BlobContextInjector injector_;
 };
 
-// The job's environment: the asset's job env (resolved now), ARBITER_* and the pipes
+// The job's environment: the asset's job env (literals only: a ${env:}/${file:}
+// secret is refused, since EMR stores it with the run), ARBITER_* and the pipes
 // bootstrap.
 Result<std::map<std::string, std::string>> JobEnvironment(
     const runs::RunRequest& request, const std::map<std::string, std::string>& bootstrap);

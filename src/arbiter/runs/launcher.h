@@ -38,10 +38,14 @@ class CancelSignal {
     std::lock_guard lock(mu_);
     return reason_;
   }
+  // Asked again (a second Ctrl-C): stop jobs now, without the grace period.
+  void Force() { forced_ = true; }
+  bool forced() const { return forced_; }
 
  private:
   mutable std::mutex mu_;
   std::atomic<bool> requested_{false};
+  std::atomic<bool> forced_{false};
   std::string reason_;
 };
 

@@ -120,7 +120,8 @@ Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& reque
     if (kv.rfind("DAGSTER_PIPES_", 0) != 0) env.push_back(kv);  // never a stale bootstrap
   }
   for (const auto& [name, value] : request.asset->job.env) {
-    Result<std::string> v = value.Resolve(*request.env);
+    Result<std::string> v =
+        value.ResolveForJob(*request.env, definitions::JobEnvTarget::kLocalProcess);
     if (!v.ok()) return v.status().WithContext("environment variable " + name + " of the job");
     SetEnv(env, name, *v);
   }
@@ -129,6 +130,9 @@ Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& reque
     SetEnv(env, "PYTHONPATH", options_.python_client_dir + (pp.empty() ? "" : ":" + pp));
   }
   SetEnv(env, "ARBITER_RUN_ID", request.run.run_id);
+  // Unique to this project's run (run ids alone repeat across projects and
+  // tests): how the job's processes that leave its group are found.
+  SetEnv(env, "ARBITER_RUN_DIR", dir);
   SetEnv(env, "ARBITER_ASSET", request.run.asset_key);
   if (request.run.partition_key) SetEnv(env, "ARBITER_PARTITION", *request.run.partition_key);
 
@@ -166,8 +170,10 @@ Result<RunResult> LocalLauncher::Execute(const RunRequest& request, const Cancel
   RunRecorder recorder(storage_, run, options_.recorder);
   storage::RunUpdate starting;
   starting.owner = self_.ToString();
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued},
-                                                               RunStatus::kStarting, starting));
+  // STARTING: the executor already took a slot of the runtime for it.
+  ARBITER_ASSIGN_OR_RETURN(
+      bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued, RunStatus::kStarting},
+                                          RunStatus::kStarting, starting));
   if (!moved) {  // canceled before it started, or taken by another arbiter
     ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
     return RunResult{now.status, "run was " + std::string(storage::RunStatusName(now.status)) +
@@ -365,13 +371,16 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
           stop_job(Stop::kCancel, "canceled by `arbiter cancel`");
         }
       }
-    } else if (!kill_sent && now - *term_sent >= options_.cancel_grace) {
+    } else if (!kill_sent && (now - *term_sent >= options_.cancel_grace || cancel.forced())) {
       kill_sent = now;
       recorder.AddStatus("warning",
-                         "the job did not stop within " +
-                             FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(
-                                 options_.cancel_grace)) +
-                             " of SIGTERM; sending SIGKILL");
+                         cancel.forced()
+                             ? std::string("asked again to stop (Ctrl-C twice): sending SIGKILL "
+                                           "without waiting for the grace period")
+                             : "the job did not stop within " +
+                                   FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(
+                                       options_.cancel_grace)) +
+                                   " of SIGTERM; sending SIGKILL");
       Status s = SignalProcessGroup(process.pid, SIGKILL);
       if (!s.ok()) recorder.AddStatus("error", s.message());
     }
@@ -384,6 +393,19 @@ Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessI
                                       " process(es) in its group; killing them");
     Status s = SignalProcessGroup(process.pid, SIGKILL);
     if (!s.ok()) recorder.AddStatus("error", s.message());
+  }
+  // Children that left the group (setsid) are found by the run dir they inherited.
+  std::vector<int64_t> escaped =
+      ProcessesWithEnvironmentEntry("ARBITER_RUN_DIR=" + RunDir(run.run_id), process.pid);
+  if (!escaped.empty()) {
+    std::string pids;
+    for (int64_t pid : escaped) {
+      pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+      kill(static_cast<pid_t>(pid), SIGKILL);
+    }
+    recorder.AddStatus("warning", std::to_string(escaped.size()) +
+                                      " process(es) of the job left its process group (setsid?) "
+                                      "and outlived it: pid " + pids + "; killing them");
   }
   processor.Finish();
   if (stop == Stop::kNone) {

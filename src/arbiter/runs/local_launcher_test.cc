@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "arbiter/runs/process.h"
 #include "arbiter/storage/sqlite_storage.h"
 #include "arbiter/testing/temp_dir.h"
 #include "arbiter/testing/wait_until.h"
@@ -131,6 +132,31 @@ with arbiter_pipes.open_pipes() as pipes:
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / ".arbiter/runs/r1"));  // cleaned up
 }
 
+// A job reporting other assets (bypassing the client's own scope check) changes
+// nothing of theirs: each such report is a warning event, and the run still
+// counts as not having reported its own materialization.
+TEST_F(LocalLauncherTest, MaterializationsOfOtherAssetsAreIgnoredWithAWarning) {
+  PythonAsset(R"py(
+import arbiter_pipes
+with arbiter_pipes.open_pipes() as pipes:
+    for key in ("x/two", "no/such/asset"):
+        pipes._write("report_asset_materialization",
+                     {"asset_key": key, "data_version": None, "metadata": {}})
+)py");
+  RunRequest req = NewRun("r1");
+  auto result = Execute(req);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, RunStatus::kSuccess) << result->reason;
+  EXPECT_FALSE(result->reported_materialization);
+  for (const char* key : {"x/two", "no/such/asset"}) {
+    EXPECT_FALSE(*storage_->LatestMaterialization(key, std::string("p1"))) << key;
+    EXPECT_TRUE(HasEvent("r1", "pipes_warning",
+                         std::string("ignored a materialization of ") + key +
+                             ": run r1 materializes only demo/asset"));
+  }
+  EXPECT_FALSE(*storage_->LatestMaterialization("demo/asset", std::string("p1")));
+}
+
 TEST_F(LocalLauncherTest, NonZeroExitFailsWithReasonAndStderrTail) {
   Asset({"sh", "-c", "echo first >&2; echo 'it broke' >&2; exit 3"});
   auto result = Execute(NewRun("r1"));
@@ -153,7 +179,10 @@ with arbiter_pipes.open_pipes() as pipes:
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->status, RunStatus::kFailure);
   EXPECT_THAT(result->reason, HasSubstr("exit code 1"));
-  EXPECT_THAT(result->reason, HasSubstr("bad partition"));
+  EXPECT_THAT(result->reason, HasSubstr("ValueError: bad partition"));
+  // Said once, on one line (the client's message already names the exception).
+  EXPECT_THAT(result->reason, ::testing::Not(HasSubstr("ValueError: ValueError")));
+  EXPECT_NE(result->reason.back(), '\n');
   EXPECT_THAT(storage_->GetRun("r1")->stderr_tail, HasSubstr("ValueError"));
 }
 
@@ -247,6 +276,23 @@ TEST_F(LocalLauncherTest, ChildrenLeftBehindAreKilled) {
   EXPECT_TRUE(WaitUntil([&] {
     return !ProcessStartTicks(pid).has_value() || !IsProcessAlive({pid, *ProcessStartTicks(pid)});
   }));
+}
+
+// setsid() takes a child out of the job's process group; it still carries the
+// run's id in its environment, so it is found, killed, and the run says so.
+TEST_F(LocalLauncherTest, ChildrenThatLeftTheGroupAreFoundAndKilled) {
+  Asset({"sh", "-c", "setsid sleep 300 & echo $! > escaped.pid; echo started"});
+  auto result = Execute(NewRun("r1"));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, RunStatus::kSuccess) << result->reason;
+  EXPECT_TRUE(HasEvent("r1", "status", "left its process group (setsid?)"));
+  int64_t pid = 0;
+  std::ifstream(dir_.path() / "escaped.pid") >> pid;
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(WaitUntil([&] {
+    auto ticks = ProcessStartTicks(pid);
+    return !ticks.has_value() || !IsProcessAlive({pid, *ticks});
+  })) << "pid " << pid << " still running";
 }
 
 TEST_F(LocalLauncherTest, MissingScriptFailsBeforeStart) {

@@ -111,6 +111,34 @@ int64_t CountProcessGroup(int64_t pgid) {
   return n;
 }
 
+std::vector<int64_t> ProcessesWithEnvironmentEntry(const std::string& entry,
+                                                   int64_t except_pgid) {
+  std::vector<int64_t> out;
+  const std::string self = std::to_string(getpid());
+  std::error_code ec;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = dir.path().filename().string();
+    if (name.empty() || name == self || name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    std::ifstream in(dir.path() / "environ", std::ios::binary);
+    if (!in) continue;  // gone, or not ours to read
+    bool found = false;
+    for (std::string var; std::getline(in, var, '\0');) {
+      if (var == entry) {
+        found = true;
+        break;
+      }
+    }
+    auto fields = StatFields(std::stoll(name));
+    // fields[0]: state; fields[2]: process group (being killed with it already)
+    if (found && fields && fields->size() > 2 && (*fields)[0] != "Z" && (*fields)[0] != "X" &&
+        (*fields)[2] != std::to_string(except_pgid)) {
+      out.push_back(std::stoll(name));
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> FindOnPath(const std::string& program, const std::string& path_env) {
   if (program.empty()) return std::nullopt;
   if (program.find('/') != std::string::npos) return program;

@@ -47,6 +47,12 @@ Status SignalProcessGroup(int64_t pgid, int signal);
 // How many live processes are in the process group `pgid`.
 int64_t CountProcessGroup(int64_t pgid);
 
+// Live processes (not this one, not in process group `except_pgid`) whose
+// environment holds exactly `entry` ("ARBITER_RUN_DIR=..."): a job's children
+// that left its process group (setsid) still carry it. Only processes of our
+// user are readable.
+std::vector<int64_t> ProcessesWithEnvironmentEntry(const std::string& entry, int64_t except_pgid);
+
 // Finds `program` on `path_env` (a PATH value); a name with a slash is returned as is.
 std::optional<std::string> FindOnPath(const std::string& program, const std::string& path_env);
 

@@ -73,9 +73,62 @@ Result<RunResult> RunExecutor::RunOne(const storage::RunRecord& run, const Cance
   // Ours to start: queued by this process (or handed to it by `materialize
   // --detach`). Anything else was left by an arbiter that went away.
   if (run.status == RunStatus::kQueued && run.owner == CurrentProcess().ToString()) {
-    return launcher->Execute(request, cancel);
+    ARBITER_ASSIGN_OR_RETURN(std::optional<RunResult> held,
+                             TakeRuntimeSlot(run, rt->second, cancel));
+    if (held) return *held;
+    ARBITER_ASSIGN_OR_RETURN(RunResult result, launcher->Execute(request, cancel));
+    if (result.status == RunStatus::kCanceling) {
+      // `arbiter cancel` came between taking the slot and the launcher's start:
+      // nothing ran, so the cancel is complete.
+      storage::RunUpdate u;
+      u.failure_reason = "canceled before it started";
+      (void)storage_->TransitionRun(run.run_id, {RunStatus::kCanceling}, RunStatus::kCanceled, u);
+      result = RunResult{RunStatus::kCanceled, *u.failure_reason};
+    }
+    return result;
   }
   return launcher->Reattach(request, cancel);
+}
+
+Result<std::optional<RunResult>> RunExecutor::TakeRuntimeSlot(
+    const storage::RunRecord& run, const definitions::RuntimeConfig& runtime,
+    const CancelSignal& cancel) {
+  if (runtime.max_concurrency <= 0) return std::optional<RunResult>();
+  storage::RunUpdate take;
+  take.if_owner = run.owner;
+  take.if_runtime_below = runtime.max_concurrency;
+  bool noted = false;
+  while (true) {
+    ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued},
+                                                                 RunStatus::kStarting, take));
+    if (moved) return std::optional<RunResult>();
+    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
+    // No longer queued by us (canceled from another terminal): the launcher
+    // finds that out and says so.
+    if (now.status != RunStatus::kQueued || now.owner != run.owner) {
+      return std::optional<RunResult>();
+    }
+    if (cancel.requested()) {
+      storage::RunUpdate u;
+      u.failure_reason = "canceled before it started: " + cancel.reason();
+      (void)storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u);
+      return std::optional<RunResult>(RunResult{RunStatus::kCanceled, *u.failure_reason});
+    }
+    if (!noted) {
+      std::vector<storage::RunEvent> note(1);
+      note[0].timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+      note[0].kind = "status";
+      note[0].level = "info";
+      note[0].message = "waiting: runtime " + runtime.name + " has max_concurrency " +
+                        std::to_string(runtime.max_concurrency) +
+                        " and that many runs are live (this or other arbiters)";
+      ARBITER_RETURN_IF_ERROR(storage_->AppendEvents(run.run_id, &note).status());
+      noted = true;
+    }
+    std::this_thread::sleep_for(slot_poll_);
+  }
 }
 
 Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(

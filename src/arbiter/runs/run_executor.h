@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,9 +44,18 @@ class RunExecutor {
                                                    const ProgressFn& progress);
 
   void SetOnRunEnd(RunEndFn fn) { on_run_end_ = std::move(fn); }
+  // How often a run waiting for a slot of its runtime looks again.
+  void SetSlotPollInterval(std::chrono::milliseconds d) { slot_poll_ = d; }
 
  private:
   Result<RunResult> RunOne(const storage::RunRecord& run, const CancelSignal& cancel);
+  // Waits until the run's runtime has fewer than max_concurrency live runs in
+  // storage (every arbiter's, not only ours) and moves the run QUEUED ->
+  // STARTING in the same atomic step. Returns a result when the run must not
+  // start (canceled while waiting); nullopt when the launcher may go on.
+  Result<std::optional<RunResult>> TakeRuntimeSlot(const storage::RunRecord& run,
+                                                   const definitions::RuntimeConfig& runtime,
+                                                   const CancelSignal& cancel);
 
   storage::Storage* storage_;
   const definitions::Project* project_;
@@ -54,6 +64,7 @@ class RunExecutor {
   int concurrency_;
   PartitionStatusKeeper keeper_;
   RunEndFn on_run_end_;
+  std::chrono::milliseconds slot_poll_{250};
 };
 
 // A new run id: 16 random hex digits.

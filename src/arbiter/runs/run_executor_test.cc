@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "arbiter/definitions/partitions/static_partitions.h"
 #include "arbiter/runs/local_launcher.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/storage/sqlite_storage.h"
 #include "arbiter/testing/temp_dir.h"
+#include "arbiter/testing/wait_until.h"
 
 namespace arbiter::runs {
 namespace {
@@ -177,6 +180,50 @@ TEST_F(RunExecutorTest, OrphanedRunsAreThoseWhoseOwnerIsGone) {
   ASSERT_TRUE(finals.ok());
   EXPECT_EQ((*finals)[0].status, RunStatus::kCanceled);
   EXPECT_EQ((*finals)[0].failure_reason, "orchestrator stopped before the run started");
+}
+
+// max_concurrency is the runtime's, not one process's: with another arbiter's
+// run live on the runtime (a second connection to the same file), a queued run
+// waits, says why, and starts once that run ends.
+TEST_F(RunExecutorTest, MaxConcurrencyCountsOtherArbitersLiveRuns) {
+  const std::string path = (dir_.path() / "arbiter.db").string();
+  storage_ = std::move(storage::SqliteStorage::Open(path)).value();
+  auto other = std::move(storage::SqliteStorage::Open(path)).value();
+  LocalLauncherOptions opts;
+  opts.runs_dir = (dir_.path() / "runs").string();
+  opts.python_client_dir = std::string(ARBITER_SOURCE_DIR) + "/clients/python";
+  opts.base_env = {"PATH=" + std::string(getenv("PATH"))};
+  opts.poll_interval = std::chrono::milliseconds(10);
+  launcher_ = std::make_unique<LocalLauncher>(storage_.get(), opts);
+  project_.runtimes["local"].max_concurrency = 1;
+
+  storage::RunRecord foreign;
+  foreign.run_id = "foreign";
+  foreign.asset_key = "demo/parts";
+  foreign.partition_key = "d";
+  foreign.runtime = "local";
+  foreign.status = RunStatus::kRunning;
+  foreign.owner = "1:1";  // init: alive, never us
+  ASSERT_TRUE(other->CreateRun(foreign).ok());
+
+  auto runs = Queue({"a"});
+  RunExecutor executor = Executor(4);
+  executor.SetSlotPollInterval(std::chrono::milliseconds(10));
+  CancelSignal cancel;
+  Result<std::vector<storage::RunRecord>> finals = std::vector<storage::RunRecord>{};
+  std::thread t([&] { finals = executor.RunToEnd(runs, cancel, nullptr); });
+  auto waiting = [&] {
+    auto events = other->ReadEvents(runs[0].run_id, 0, 10);
+    return events.ok() && !events->empty() &&
+           events->front().message.find("waiting: runtime local has max_concurrency 1") == 0;
+  };
+  bool waited = testing::WaitUntil(waiting);
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(other->GetRun(runs[0].run_id)->status, RunStatus::kQueued);
+  ASSERT_TRUE(*other->TransitionRun("foreign", {RunStatus::kRunning}, RunStatus::kSuccess, {}));
+  t.join();
+  ASSERT_TRUE(finals.ok()) << finals.status().ToString();
+  EXPECT_EQ((*finals)[0].status, RunStatus::kSuccess);
 }
 
 // A remote platform stand-in: succeeds at once and reports what it used.

@@ -30,9 +30,21 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return n;
 }
 
+// "name: message" once. Python clients send format_exception_only(), which
+// already starts with the (qualified) name and ends with a newline.
 std::string ExceptionSummary(const pipes::PipesException& e) {
-  std::string s = e.name ? *e.name + ": " + e.message : e.message;
-  return s;
+  std::string message = e.message;
+  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) {
+    message.pop_back();
+  }
+  if (!e.name) return message;
+  const std::string head = message.substr(0, message.find(": "));
+  const std::string dotted = "." + *e.name;
+  if (head == *e.name || (head.size() > dotted.size() &&
+                          head.compare(head.size() - dotted.size(), dotted.size(), dotted) == 0)) {
+    return message;
+  }
+  return *e.name + ": " + message;
 }
 
 }  // namespace
@@ -103,6 +115,16 @@ void RunRecorder::OnMessage(const pipes::PipesMessage& message,
             Add("pipes", "debug", "pipes closed", nullptr);
           }
         } else if constexpr (std::is_same_v<T, pipes::AssetMaterializationMessage>) {
+          // Only the run's own asset (the one key in its context, as Dagster
+          // checks): a job must not mark other assets' partitions as done.
+          if (!m.asset_key.empty() && m.asset_key != run_.asset_key) {
+            Add("pipes_warning", "warning",
+                "ignored a materialization of " + SanitizeUtf8(m.asset_key) + ": run " +
+                    run_.run_id + " materializes only " + run_.asset_key +
+                    " (the asset key in its context)",
+                {{"kind", "asset_not_in_context"}, {"asset_key", SanitizeUtf8(m.asset_key)}});
+            return;
+          }
           storage::Materialization mat;
           mat.asset_key = m.asset_key.empty() ? run_.asset_key : m.asset_key;
           mat.partition_key = run_.partition_key;

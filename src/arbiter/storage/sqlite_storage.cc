@@ -104,6 +104,34 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
 
 Status SqliteStorage::CreateRun(const RunRecord& run) {
   std::lock_guard lock(mu_);
+  return CreateRunLocked(run);
+}
+
+Result<std::optional<RunRecord>> SqliteStorage::CreateRunUnlessClaimed(const RunRecord& run) {
+  std::lock_guard lock(mu_);
+  std::optional<RunRecord> holder;
+  // BEGIN IMMEDIATE takes the write lock before the lookup, so two processes
+  // cannot both see the partition free and both insert.
+  Status s = db_->Transaction([&]() -> Status {
+    ARBITER_ASSIGN_OR_RETURN(
+        Statement q, db_->Prepare(std::string("SELECT ") + kRunColumns +
+                                  " FROM runs WHERE asset_key=?1 AND partition_key IS ?2 AND "
+                                  "status IN ('QUEUED','STARTING','RUNNING','CANCELING') "
+                                  "ORDER BY seq LIMIT 1"));
+    q.Bind(1, run.asset_key).BindOpt(2, run.partition_key);
+    ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) {
+      ARBITER_ASSIGN_OR_RETURN(RunRecord r, ReadRun(q));
+      holder = std::move(r);
+      return Status::Ok();
+    }
+    return CreateRunLocked(run);
+  });
+  if (!s.ok()) return s;
+  return holder;
+}
+
+Status SqliteStorage::CreateRunLocked(const RunRecord& run) {
   ARBITER_ASSIGN_OR_RETURN(Statement q,
                            db_->Prepare(std::string("INSERT INTO runs (") + kRunColumns +
                                         ", seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, "
@@ -172,7 +200,9 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
                    "stderr_tail=COALESCE(?5, stderr_tail), pid=COALESCE(?6, pid), "
                    "process_start_ticks=COALESCE(?7, process_start_ticks), "
                    "external_id=COALESCE(?8, external_id), owner=COALESCE(?10, owner) "
-                   "WHERE run_id=?9 AND (?11 IS NULL OR owner=?11) AND status IN (" +
+                   "WHERE run_id=?9 AND (?11 IS NULL OR owner=?11) AND (?12 IS NULL OR "
+                   "(SELECT COUNT(*) FROM runs AS o WHERE o.runtime=runs.runtime AND "
+                   "o.status IN ('STARTING','RUNNING','CANCELING')) < ?12) AND status IN (" +
                    in + ")"));
   q.Bind(1, RunStatusName(to))
       .BindOpt(2, OptSeconds(u.started_at))
@@ -184,7 +214,11 @@ Result<bool> SqliteStorage::TransitionRun(const std::string& run_id,
       .BindOpt(8, u.external_id)
       .Bind(9, run_id)
       .BindOpt(10, u.owner)
-      .BindOpt(11, u.if_owner);
+      .BindOpt(11, u.if_owner)
+      .BindOpt(12, u.if_runtime_below ? std::optional<int64_t>(*u.if_runtime_below)
+                                      : std::nullopt);
+  // One UPDATE statement holds the write lock from its start, so the count
+  // and the change are one atomic step across processes.
   ARBITER_RETURN_IF_ERROR(q.Run());
   if (db_->Changes() > 0) return true;
   ARBITER_ASSIGN_OR_RETURN(Statement exists, db_->Prepare("SELECT 1 FROM runs WHERE run_id=?"));

@@ -21,6 +21,7 @@ class SqliteStorage final : public Storage {
   static Result<std::unique_ptr<SqliteStorage>> Open(const std::string& path);
 
   Status CreateRun(const RunRecord& run) override;
+  Result<std::optional<RunRecord>> CreateRunUnlessClaimed(const RunRecord& run) override;
   Result<RunRecord> GetRun(const std::string& run_id) override;
   Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter) override;
   Result<bool> TransitionRun(const std::string& run_id, const std::vector<RunStatus>& from,
@@ -58,6 +59,7 @@ class SqliteStorage final : public Storage {
 
  private:
   explicit SqliteStorage(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Status CreateRunLocked(const RunRecord& run);
   Result<int64_t> AppendEventsLocked(const std::string& run_id, std::vector<RunEvent>* events);
   Result<Statement> PrepareMaterializationInsert();
   Status RecordMaterializationLocked(Materialization* m, Statement& q);

@@ -5,8 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <random>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "arbiter/testing/temp_dir.h"
 
@@ -403,6 +408,161 @@ TEST_F(SqliteStorageTest, RebuildQueriesSeeMaterializationsAndNewestRuns) {
   ASSERT_TRUE(keys.ok());
   EXPECT_THAT(*keys, ::testing::UnorderedElementsAre("p1", "p3"));
   EXPECT_TRUE(db_->MaterializedPartitionKeys("y")->empty());
+}
+
+}  // namespace
+}  // namespace arbiter::storage
+
+namespace arbiter::storage {
+namespace {
+
+TEST_F(SqliteStorageTest, APartitionHasAtMostOneLiveRun) {
+  auto first = db_->CreateRunUnlessClaimed(MakeRun("r1"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->has_value());
+  // Same asset and partition while r1 is live: nothing created, r1 named.
+  auto second = db_->CreateRunUnlessClaimed(MakeRun("r2"));
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((*second)->run_id, "r1");
+  EXPECT_EQ(db_->GetRun("r2").status().code(), StatusCode::kNotFound);
+  // Another partition, another asset and an unpartitioned asset are free.
+  EXPECT_FALSE(db_->CreateRunUnlessClaimed(MakeRun("r3", "commoncrawl/edges", "x|y"))->has_value());
+  EXPECT_FALSE(db_->CreateRunUnlessClaimed(MakeRun("r4", "other"))->has_value());
+  EXPECT_FALSE(db_->CreateRunUnlessClaimed(MakeRun("u1", "summary", std::nullopt))->has_value());
+  EXPECT_EQ((*db_->CreateRunUnlessClaimed(MakeRun("u2", "summary", std::nullopt)))->run_id, "u1");
+  // Every live state holds the claim; an ended run releases it.
+  for (RunStatus s : {RunStatus::kStarting, RunStatus::kRunning, RunStatus::kCanceling}) {
+    ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kQueued, RunStatus::kStarting,
+                                           RunStatus::kRunning}, s, {}));
+    EXPECT_EQ((*db_->CreateRunUnlessClaimed(MakeRun("r2")))->run_id, "r1");
+  }
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kCanceling}, RunStatus::kCanceled, {}));
+  EXPECT_FALSE(db_->CreateRunUnlessClaimed(MakeRun("r2"))->has_value());
+  // A run id in use is still an error, not a claim.
+  EXPECT_EQ(db_->CreateRunUnlessClaimed(MakeRun("r2", "new", "p")).status().code(),
+            StatusCode::kAlreadyExists);
+}
+
+// Two arbiters (two connections to one file), four threads each, all asking
+// for the same partitions at once: every partition gets exactly one run.
+TEST(SqliteStorageFileTest, ConcurrentClaimsAcrossConnectionsCreateOneRunPerPartition) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "arbiter.db").string();
+  auto a = SqliteStorage::Open(path);
+  auto b = SqliteStorage::Open(path);
+  ASSERT_TRUE(a.ok() && b.ok());
+  Storage* storages[] = {a->get(), b->get()};
+  constexpr int kPartitions = 20;
+  std::atomic<int> created{0};
+  std::atomic<int> skipped{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int p = 0; p < kPartitions; ++p) {
+        RunRecord r = MakeRun("t" + std::to_string(t) + "p" + std::to_string(p), "x/one",
+                              "p" + std::to_string(p));
+        auto c = storages[t % 2]->CreateRunUnlessClaimed(r);
+        ASSERT_TRUE(c.ok()) << c.status().ToString();
+        (c->has_value() ? skipped : created)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), kPartitions);
+  EXPECT_EQ(skipped.load(), 7 * kPartitions);
+  RunFilter f;
+  f.limit = 1000;
+  EXPECT_EQ((*a)->ListRuns(f)->size(), static_cast<size_t>(kPartitions));
+}
+
+// The same race between separate processes (what two `arbiter materialize`
+// commands are): each child claims every partition and reports how many it got.
+TEST(SqliteStorageFileTest, ConcurrentClaimsAcrossProcessesCreateOneRunPerPartition) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "arbiter.db").string();
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());  // migrated before the race
+  constexpr int kPartitions = 15;
+  std::vector<pid_t> children;
+  for (int c = 0; c < 4; ++c) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto s = SqliteStorage::Open(path);
+      if (!s.ok()) _exit(100);
+      int got = 0;
+      for (int p = 0; p < kPartitions; ++p) {
+        auto r = (*s)->CreateRunUnlessClaimed(
+            MakeRun("c" + std::to_string(c) + "p" + std::to_string(p), "x/one",
+                    "p" + std::to_string(p)));
+        if (!r.ok()) _exit(101);
+        got += !r->has_value();
+      }
+      _exit(got);
+    }
+    children.push_back(pid);
+  }
+  int total = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    ASSERT_LE(WEXITSTATUS(status), kPartitions) << "child failed: " << WEXITSTATUS(status);
+    total += WEXITSTATUS(status);
+  }
+  EXPECT_EQ(total, kPartitions);
+}
+
+// max_concurrency across arbiters: a start is allowed only while fewer than N
+// runs of the runtime are live anywhere in the storage.
+TEST(SqliteStorageFileTest, RuntimeLimitCountsLiveRunsOfEveryConnection) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "arbiter.db").string();
+  auto a = SqliteStorage::Open(path);
+  auto b = SqliteStorage::Open(path);
+  ASSERT_TRUE(a.ok() && b.ok());
+  Storage* storages[] = {a->get(), b->get()};
+  constexpr int kRuns = 24;
+  for (int i = 0; i < kRuns; ++i) {
+    ASSERT_TRUE((*a)->CreateRun(MakeRun("q" + std::to_string(i), "x/one", "p" + std::to_string(i)))
+                    .ok());
+  }
+  // One run of another runtime does not count.
+  RunRecord other = MakeRun("other", "x/one", "o");
+  other.runtime = "emr";
+  other.status = RunStatus::kRunning;
+  ASSERT_TRUE((*b)->CreateRun(other).ok());
+  std::atomic<int> started{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kRuns; i += 6) {
+        RunUpdate u;
+        u.if_runtime_below = 3;
+        auto moved = storages[t % 2]->TransitionRun("q" + std::to_string(i), {RunStatus::kQueued},
+                                                    RunStatus::kStarting, u);
+        ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+        started += *moved;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(started.load(), 3);
+  // A run ending frees a slot for the next.
+  RunFilter f;
+  f.status = RunStatus::kStarting;
+  auto live = (*b)->ListRuns(f);
+  ASSERT_EQ(live->size(), 3u);
+  ASSERT_TRUE(*(*b)->TransitionRun(live->front().run_id, {RunStatus::kStarting},
+                                   RunStatus::kSuccess, {}));
+  f.status = RunStatus::kQueued;
+  std::string next = (*a)->ListRuns(f)->front().run_id;
+  RunUpdate u;
+  u.if_runtime_below = 3;
+  EXPECT_TRUE(*(*a)->TransitionRun(next, {RunStatus::kQueued}, RunStatus::kStarting, u));
+  f.status = RunStatus::kQueued;
+  EXPECT_FALSE(*(*a)->TransitionRun((*a)->ListRuns(f)->front().run_id, {RunStatus::kQueued},
+                                    RunStatus::kStarting, u));
 }
 
 }  // namespace

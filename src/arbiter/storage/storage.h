@@ -5,6 +5,7 @@
 //
 // Contract (every backend; checked by storage_conformance_test):
 //  - CreateRun fails with kAlreadyExists for a known run id.
+//  - CreateRunUnlessClaimed never leaves two live runs of one partition.
 //  - Run status changes are compare-and-set (TransitionRun), so two processes
 //    cannot both move a run out of the same state.
 //  - Events are append-only, numbered 1, 2, ... per run in append order.
@@ -37,6 +38,10 @@ struct RunUpdate {
   // Set: the transition applies only if the run's current owner is this
   // (claiming a run whose arbiter went away, without racing another).
   std::optional<std::string> if_owner;
+  // Set: the transition applies only if fewer than this many runs of the
+  // run's runtime are STARTING, RUNNING or CANCELING, counted over the whole
+  // storage (a runtime's max_concurrency holds across every arbiter process).
+  std::optional<int> if_runtime_below;
 };
 
 class Storage {
@@ -45,6 +50,11 @@ class Storage {
 
   // ---- Runs
   virtual Status CreateRun(const RunRecord& run) = 0;
+  // Creates the run unless a live run (QUEUED, STARTING, RUNNING, CANCELING)
+  // of the same asset and partition exists; then creates nothing and returns
+  // that run. Atomic across processes sharing the storage, so a partition
+  // never has two live runs (`materialize` skips what another run holds).
+  virtual Result<std::optional<RunRecord>> CreateRunUnlessClaimed(const RunRecord& run) = 0;
   virtual Result<RunRecord> GetRun(const std::string& run_id) = 0;  // kNotFound
   // Newest first.
   virtual Result<std::vector<RunRecord>> ListRuns(const RunFilter& filter) = 0;

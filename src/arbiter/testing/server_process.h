@@ -2,12 +2,19 @@
 // process for the life of the object. It announces its port on stdout after a
 // marker ("listening on http://127.0.0.1:"); Start waits for that line with a
 // deadline (no sleeping), then keeps draining stdout so the server never blocks
-// on a full pipe. The destructor sends SIGTERM and reaps it.
+// on a full pipe.
+//
+// It never outlives the test: the server leads its own process group, the
+// destructor (also reached when Start fails or an assertion ends the test)
+// sends SIGTERM to that group and SIGKILL after 10 s, and the kernel sends
+// SIGTERM if the test process dies first (PR_SET_PDEATHSIG: a crash, a ctest
+// timeout). Start it from the thread that lives as long as the test.
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,7 +37,6 @@ class ServerProcess {
     std::string port_marker;                               // the text just before the port number
     std::vector<std::pair<std::string, std::string>> env;  // added to ours
     std::string stderr_path;                               // empty: stderr goes with stdout
-    bool own_process_group = false;  // out of the test's group (its signals do not reach it)
   };
 
   // nullptr with the reason (and what the server printed) when it does not start in 30 s.
@@ -59,18 +65,23 @@ class ServerProcess {
     const int err_fd = o.stderr_path.empty()
                            ? fds[1]
                            : open(o.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid == 0) {
       dup2(fds[1], 1);
       dup2(err_fd >= 0 ? err_fd : fds[1], 2);
       close(fds[0]);
       close(fds[1]);
-      if (o.own_process_group) setpgid(0, 0);
+      // Its own group (the test's signals do not reach it; we stop all of it).
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(127);  // the test died before prctl
       execvpe(c_argv[0], c_argv.data(), c_env.data());
       _exit(127);
     }
     if (err_fd >= 0 && err_fd != fds[1]) close(err_fd);
     close(fds[1]);
+    if (pid > 0) setpgid(pid, pid);  // also here, so the group exists before any kill
     std::unique_ptr<ServerProcess> s(new ServerProcess());
     s->pid_ = pid;
     s->out_fd_ = fds[0];
@@ -113,9 +124,18 @@ class ServerProcess {
 
   ~ServerProcess() {
     if (pid_ > 0) {
-      kill(pid_, SIGTERM);  // the emulators stop the jobs they started first
+      kill(-pid_, SIGTERM);  // the emulators stop the jobs they started first
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
       int status = 0;
-      waitpid(pid_, &status, 0);
+      while (waitpid(pid_, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          kill(-pid_, SIGKILL);
+          waitpid(pid_, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      kill(-pid_, SIGKILL);  // anything it left in its group
     }
     if (drain_.joinable()) drain_.join();
     if (out_fd_ >= 0) close(out_fd_);
