@@ -71,6 +71,9 @@ std::map<std::string, std::string> UnavailableRuntimes(const CommandContext& ctx
                                                        const definitions::AssetDef& asset) {
   std::map<std::string, std::string> out;
   std::string local;  // an allowed local runtime, for the hint
+  // The default AWS chain gives the same answer for every runtime using it:
+  // ask once (its IMDS probe may take a second off EC2).
+  std::optional<Status> default_chain;
   for (const auto& [name, rt] : project.runtimes) {
     if (!asset.runtimes.empty() &&
         std::find(asset.runtimes.begin(), asset.runtimes.end(), name) == asset.runtimes.end()) {
@@ -85,9 +88,19 @@ std::map<std::string, std::string> UnavailableRuntimes(const CommandContext& ctx
         s = databricks::CheckDatabricksCredentials(rt, ctx.env().env);
         break;
       case definitions::RuntimeType::kEmr:
-      case definitions::RuntimeType::kEmrServerless:
-        s = emr::CheckAwsCredentials(rt, ctx.env().env, ctx.env().clock);
+      case definitions::RuntimeType::kEmrServerless: {
+        const definitions::AwsCredentialsConfig& cc =
+            rt.type == definitions::RuntimeType::kEmr ? rt.emr.aws.credentials
+                                                      : rt.emr_serverless.aws.credentials;
+        const bool uses_default_chain = !cc.profile && !cc.access_key_id;
+        if (uses_default_chain && default_chain) {
+          s = *default_chain;
+        } else {
+          s = emr::CheckAwsCredentials(rt, ctx.env().env, ctx.env().clock);
+          if (uses_default_chain) default_chain = s;
+        }
         break;
+      }
     }
     if (!s.ok()) out[name] = s.message();
   }

@@ -150,6 +150,23 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
         diags->Warning(a.location, what + ": job env " + name + ": " + problem,
                        "it must be available when the asset runs");
       }
+      // A value a runtime would refuse at launch (a resolved secret in a
+      // platform's stored job parameters), said now. A warning: placement may
+      // still choose a runtime that takes it.
+      for (const auto& [rt_name, rt] : p->runtimes) {
+        if (!a.runtimes.empty() && !seen_rt.count(rt_name)) continue;
+        const JobEnvTarget target = rt.type == RuntimeType::kLocal ? JobEnvTarget::kLocalProcess
+                                    : rt.type == RuntimeType::kDatabricks
+                                        ? JobEnvTarget::kDatabricksJob
+                                        : JobEnvTarget::kAwsJob;
+        Result<std::string> v = value.ResolveForJob(env, target);
+        if (!v.ok() && v.status().code() == StatusCode::kFailedPrecondition) {
+          diags->Warning(a.location,
+                         what + ": job env " + name + " on runtime " + Quote(rt_name) + ": " +
+                             v.status().message(),
+                         "a run placed there fails before it starts");
+        }
+      }
     }
   }
 

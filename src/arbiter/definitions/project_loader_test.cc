@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "arbiter/definitions/partitions/time_window_partitions.h"
 #include "arbiter/testing/temp_dir.h"
 
@@ -296,6 +298,34 @@ assets:
   EXPECT_EQ(errors[0], "2:3: asset 'a' is defined twice");
   EXPECT_EQ(errors[1].rfind("4:", 0), 0u) << errors[1];
   EXPECT_THAT(errors[1], HasSubstr("workers"));
+}
+
+// `check` says in advance which runtime would refuse a job env value (a
+// resolved secret for a platform that stores job parameters).
+TEST_F(LoaderTest, JobEnvSecretsARuntimeWouldRefuseAreWarnedAbout) {
+  LoadResult r = Load(R"(
+runtimes:
+  local: {type: local}
+  dbx: {type: databricks, host: "https://x.cloud.databricks.com", token: "${env:T}",
+        spark_version: 15.4.x-scala2.12, staging: "dbfs:/s"}
+assets:
+  a:
+    job: {script: jobs/a.py, env: {KEY: "${env:KEY}", MODE: fast}}
+    runtimes: [local, dbx]
+  b:
+    job: {script: jobs/b.py, env: {KEY: "${dbsecret:scope/key}"}}
+    runtimes: [dbx]
+)");
+  auto warnings = Warnings(r);
+  auto has = [&](const std::string& needle) {
+    return std::any_of(warnings.begin(), warnings.end(),
+                       [&](const std::string& w) { return w.find(needle) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("asset 'a': job env KEY on runtime 'dbx': refusing to send the value of "
+                  "${env:KEY} to Databricks"))
+      << ::testing::PrintToString(warnings);
+  EXPECT_FALSE(has("job env MODE"));
+  EXPECT_FALSE(has("asset 'b': job env KEY on runtime"));  // a Databricks secret on Databricks
 }
 
 TEST_F(LoaderTest, IncludesWithGlobsAndProblems) {
