@@ -44,6 +44,7 @@ class ArbiterUnderDagster(unittest.TestCase):
         cls.project = Path(tempfile.mkdtemp(prefix="arbiter-under-dagster-"))
         (cls.project / "jobs").mkdir()
         shutil.copy(HERE / "jobs" / "dagster_pipes_job.py", cls.project / "jobs")
+        shutil.copy(HERE / "jobs" / "gated_job.py", cls.project / "jobs")
         (cls.project / "arbiter.yaml").write_text(f"""\
 project: dagster-interop
 runtimes:
@@ -59,7 +60,11 @@ assets:
     code_version: "v7"
     runtimes: [local]
     job: {{kind: python, script: jobs/dagster_pipes_job.py}}
+  dagster/gated:
+    runtimes: [local]
+    job: {{kind: python, script: jobs/gated_job.py}}
 """)
+        cls.binary, cls.pipes = binary, pipes
         cls.home = tempfile.mkdtemp(prefix="dagster-home-")
         os.environ["DAGSTER_HOME"] = cls.home
         cls.instance = dg.DagsterInstance.get()
@@ -85,7 +90,7 @@ assets:
                 if e.dagster_event and e.dagster_event.event_type_value == type_value]
 
     def test_arbiter_ran_both_partitions(self):
-        runs = {r["partition"]: r["status"] for r in self.arbiter_runs}
+        runs = {r["partition"]: r["status"] for r in self.arbiter_runs if r["asset"] == "dagster/job"}
         self.assertEqual(runs, {"2024-01-02": "SUCCESS", "2024-01-03": "FAILURE"})
 
     def test_materialization_in_dagster(self):
@@ -148,6 +153,52 @@ assets:
         # No materialization for the failed partition in Dagster.
         self.assertEqual(self.instance.get_materialized_partitions(dg.AssetKey(["dagster", "job"])),
                          {"2024-01-02"})
+
+
+    def gated_client(self, gate):
+        return ArbiterClient(project_dir=str(self.project), arbiter=self.binary,
+                             poll_interval_s=0.05,
+                             env={"PYTHONPATH": str(self.pipes), "GATE": str(gate)})
+
+    def test_events_stream_while_the_run_runs(self):
+        gate = self.project / "gate-stream"
+        client = self.gated_client(gate)
+        run_id = client.materialize("dagster/gated")["run_id"]
+        seen_running = False
+        final = None
+        for run, fresh in client.follow(run_id):
+            messages = [e["message"] for e in fresh]
+            if "waiting for gate" in messages:
+                # The job cannot end before the gate opens: this event came live.
+                self.assertEqual(run["status"], "RUNNING")
+                seen_running = True
+                gate.touch()
+            final = run
+        self.assertTrue(seen_running)
+        self.assertEqual(final["status"], "SUCCESS")
+
+    def test_interrupted_dagster_step_cancels_the_arbiter_run(self):
+        class Interrupted(BaseException):  # what Dagster raises into a step it stops
+            pass
+
+        class Log:
+            def info(self, message):
+                if message == "waiting for gate":
+                    raise Interrupted()
+            debug = warning = error = critical = info
+
+        class Context:  # the parts of AssetExecutionContext that run() uses
+            asset_key = dg.AssetKey(["dagster", "gated"])
+            has_partition_key = False
+            selected_asset_check_keys = set()
+            log = Log()
+
+        client = self.gated_client(self.project / "gate-never")
+        with self.assertRaises(Interrupted):
+            client.run(Context())
+        _, runs, _ = interop.arbiter(self.binary, self.project, "runs", "--asset", "dagster/gated")
+        gated = [r for r in runs if r["status"] != "SUCCESS"]
+        self.assertEqual([r["status"] for r in gated], ["CANCELED"])
 
 
 if __name__ == "__main__":

@@ -13,17 +13,18 @@ assets on the cheapest platform. Inside a Dagster asset:
     defs = dg.Definitions(assets=[nodes],
                           resources={"arbiter": ArbiterClient(project_dir="/srv/pipelines")})
 
-`run` invokes the `arbiter` CLI (`arbiter -C DIR --json materialize ASSET -p KEY`), so the run
-is placed, recorded and costed by Arbiter exactly as if it had been started there; it then
-reads the run's events and materialization back (`arbiter --json logs RUN_ID`,
-`materializations`) and reports them into the Dagster run: the job's logs through
-context.log, its materialization (metadata, data version) and checks as a MaterializeResult,
-and a failed run as dagster.Failure with Arbiter's reason.
+`run` invokes the `arbiter` CLI (`arbiter -C DIR --json materialize ASSET -p KEY --detach`),
+so the run is placed, recorded and costed by Arbiter exactly as if it had been started
+there; it then follows the run's events (`arbiter --json logs RUN_ID`, polled) and reports
+them into the Dagster run as they come: the job's logs through context.log, then its
+materialization (metadata, data version) and checks as a MaterializeResult, or a failed run
+as dagster.Failure with Arbiter's reason. A stopped Dagster step cancels the Arbiter run.
 """
 import json
 import os
 import subprocess
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+import time
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import dagster as dg
 
@@ -94,6 +95,7 @@ def to_dagster_metadata(metadata: Optional[Mapping[str, Any]]) -> Dict[str, Any]
     return {k: _metadata_value(v) for k, v in (metadata or {}).items()}
 
 
+_ENDED = {"SUCCESS", "FAILURE", "CANCELED"}
 _LOG_METHODS = {"debug": "debug", "info": "info", "warning": "warning", "error": "error",
                 "critical": "critical"}
 
@@ -110,7 +112,9 @@ class ArbiterClient(dg.ConfigurableResource):
     storage: Optional[str] = None
     """Storage URL (`--storage`); by default the project's."""
     timeout_s: Optional[float] = None
-    """Upper bound on one `arbiter materialize`; None waits for the run's own max_duration."""
+    """Upper bound on following one run (then it is canceled); None: the run's max_duration."""
+    poll_interval_s: float = 0.5
+    """How often the run's new events are fetched while it runs."""
     env: Dict[str, str] = {}
     """Extra environment for arbiter (and so for local jobs)."""
 
@@ -134,27 +138,64 @@ class ArbiterClient(dg.ConfigurableResource):
                                   f"{proc.stderr.strip()[-2000:]}") from None
 
     def materialize(self, asset: str, partition: Optional[str] = None) -> Dict[str, Any]:
-        """Runs one partition (or the unpartitioned asset) through Arbiter; returns its run."""
-        args = ["materialize", asset]
+        """Queues one partition (or the unpartitioned asset) on Arbiter, which places it and runs
+        it in a background executor (`materialize --detach`); returns the queued run."""
+        args = ["materialize", asset, "--detach"]
         if partition is not None:
             args += ["-p", partition]
         if self.runtime:
             args += ["--runtime", self.runtime]
-        proc = self._cli(*args, timeout=self.timeout_s)
-        # Exit 1 with runs is a failed run (reported below); without runs, a bad request.
+        proc = self._cli(*args)
         runs = self._json(proc, "materialize") if proc.stdout.strip() else None
-        if not runs:
+        if proc.returncode != 0 or not runs:
             raise ArbiterRunError(f"arbiter materialize {asset} failed (exit {proc.returncode}): "
                                   f"{proc.stderr.strip()[-2000:]}")
         if len(runs) != 1:
-            raise ArbiterRunError(f"expected one run for {asset}, arbiter started {len(runs)}")
+            raise ArbiterRunError(f"expected one run for {asset}, arbiter queued {len(runs)}")
         return runs[0]
+
+    def cancel(self, run_id: str) -> None:
+        self._cli("cancel", run_id, "--wait", "30", timeout=60)
+
+    def follow(self, run_id: str) -> Iterator[Tuple[Dict[str, Any], List[Dict[str, Any]]]]:
+        """Yields (run, new events) until the run has ended, polling `arbiter --json logs`
+        (its `-f` prints JSON only at the end). Events come once each, in order (by seq)."""
+        last_seq = 0
+        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        while True:
+            logs = self.logs(run_id)
+            run = logs["run"]
+            fresh = [e for e in logs["events"] if e["seq"] > last_seq]
+            if fresh:
+                last_seq = fresh[-1]["seq"]
+            ended = run["status"] in _ENDED
+            yield run, fresh
+            if ended:
+                return
+            if deadline is not None and time.monotonic() > deadline:
+                raise ArbiterRunError(f"run {run_id} still {run['status']} after "
+                                      f"{self.timeout_s} s")
+            time.sleep(self.poll_interval_s)
 
     def logs(self, run_id: str) -> Dict[str, Any]:
         proc = self._cli("logs", run_id)
         if proc.returncode != 0:
             raise ArbiterRunError(f"arbiter logs {run_id} failed: {proc.stderr.strip()}")
         return self._json(proc, "logs")
+
+    @staticmethod
+    def _replay(context: dg.AssetExecutionContext, events: List[Dict[str, Any]]) -> None:
+        """The job's logs and output, and Arbiter's notes, into the Dagster run's log."""
+        for event in events:
+            kind, message = event["kind"], event["message"]
+            if kind == "log":
+                getattr(context.log, _LOG_METHODS.get(event["level"], "info"))(message)
+            elif kind in ("stdout", "stderr"):
+                context.log.debug(f"[{kind}] {message}")
+            elif kind in ("pipes_warning", "warning"):
+                context.log.warning(f"arbiter: {message}")
+            elif kind in ("status", "pipes"):
+                context.log.debug(f"arbiter: {message}")
 
     def run(self, context: dg.AssetExecutionContext, asset: Optional[str] = None,
             partition: Optional[str] = None) -> dg.MaterializeResult:
@@ -169,21 +210,27 @@ class ArbiterClient(dg.ConfigurableResource):
         context.log.info(f"arbiter: materializing {asset}"
                          + (f" partition {partition}" if partition else "")
                          + f" in {self.project_dir}")
-        run = self.materialize(asset, partition)
-        run_id = run["run_id"]
-        events = self.logs(run_id)["events"]
+        run_id = self.materialize(asset, partition)["run_id"]
+        context.log.info(f"arbiter: run {run_id} queued")
 
         materialization: Optional[Mapping[str, Any]] = None
         checks: List[dg.AssetCheckResult] = []
         custom: List[Any] = []
         declared = {k.name for k in context.selected_asset_check_keys}
+        run: Dict[str, Any] = {}
+        events: List[Dict[str, Any]] = []
+        try:
+            for run, fresh in self.follow(run_id):
+                events.extend(fresh)
+                self._replay(context, fresh)
+        except BaseException:
+            # The Dagster run was stopped (or following failed): stop the Arbiter run too,
+            # so nothing keeps running (and costing) unseen.
+            self.cancel(run_id)
+            raise
         for event in events:
-            kind, message, data = event["kind"], event["message"], event.get("data")
-            if kind == "log":
-                getattr(context.log, _LOG_METHODS.get(event["level"], "info"))(message)
-            elif kind in ("stdout", "stderr"):
-                context.log.debug(f"[{kind}] {message}")
-            elif kind == "materialization":
+            kind, data = event["kind"], event.get("data")
+            if kind == "materialization":
                 materialization = data  # the job's last report wins, as in Dagster
             elif kind == "asset_check":
                 if data["check_name"] not in declared:
@@ -196,10 +243,6 @@ class ArbiterClient(dg.ConfigurableResource):
                     metadata=to_dagster_metadata(data.get("metadata"))))
             elif kind == "custom":
                 custom.append(data)
-            elif kind in ("pipes_warning", "warning"):
-                context.log.warning(f"arbiter: {message}")
-            elif kind == "status" or kind == "pipes":
-                context.log.debug(f"arbiter: {message}")
 
         run_meta = {"arbiter/run_id": dg.MetadataValue.text(run_id),
                     "arbiter/runtime": dg.MetadataValue.text(run.get("runtime") or "")}
