@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "arbiter/pipes/params.h"
+
 namespace arbiter::databricks {
 
 std::string TagValue(std::string_view value) {
@@ -33,6 +35,8 @@ nlohmann::json BuildSubmitRequest(const SubmitSpec& spec) {
     // Environment variables cannot be set on a running cluster: the bootstrap travels as
     // task parameters, which the pipes clients read from argv.
     for (const auto& [name, value] : spec.bootstrap) {
+      // Clients old enough to need this variable never read argv: no flag for it.
+      if (name == pipes::kLegacyIsPipedEnvVar) continue;
       std::string flag = "--";
       for (char c : name) flag += c == '_' ? '-' : static_cast<char>(std::tolower(c));
       parameters.push_back(flag);

@@ -135,7 +135,8 @@ Result<Json> DecodeParam(std::string_view encoded, const DecodeOptions& options)
 
 std::vector<std::pair<std::string, std::string>> BootstrapEnvVars(const BootstrapParams& params) {
   return {{std::string(kContextEnvVar), EncodeParam(params.context)},
-          {std::string(kMessagesEnvVar), EncodeParam(params.messages)}};
+          {std::string(kMessagesEnvVar), EncodeParam(params.messages)},
+          {std::string(kLegacyIsPipedEnvVar), EncodeParam(OrderedJson(true))}};
 }
 
 std::vector<std::string> BootstrapCliArgs(const BootstrapParams& params) {

@@ -18,6 +18,10 @@ namespace arbiter::pipes {
 
 inline constexpr std::string_view kContextEnvVar = "DAGSTER_PIPES_CONTEXT";
 inline constexpr std::string_view kMessagesEnvVar = "DAGSTER_PIPES_MESSAGES";
+// dagster-pipes 1.5.0-1.5.2 only open a real context when this holds an encoded truthy value
+// (Dagster set it to EncodeParam(true)); without it they silently return a no-op mock.
+// 1.5.3 and later detect a pipes launch by DAGSTER_PIPES_CONTEXT alone.
+inline constexpr std::string_view kLegacyIsPipedEnvVar = "DAGSTER_PIPES_IS_DAGSTER_PIPED_PROCESS";
 inline constexpr std::string_view kContextCliFlag = "--dagster-pipes-context";
 inline constexpr std::string_view kMessagesCliFlag = "--dagster-pipes-messages";
 
@@ -47,7 +51,8 @@ struct BootstrapParams {
   OrderedJson messages;  // what the message reader yielded
 };
 
-// {DAGSTER_PIPES_CONTEXT: enc, DAGSTER_PIPES_MESSAGES: enc}, in that order.
+// {DAGSTER_PIPES_CONTEXT: enc, DAGSTER_PIPES_MESSAGES: enc,
+//  DAGSTER_PIPES_IS_DAGSTER_PIPED_PROCESS: enc(true)}, in that order.
 std::vector<std::pair<std::string, std::string>> BootstrapEnvVars(const BootstrapParams& params);
 
 // {"--dagster-pipes-context", enc, "--dagster-pipes-messages", enc}: flag and value are

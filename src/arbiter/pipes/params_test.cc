@@ -92,10 +92,13 @@ TEST(ParamsTest, Base64KnownAnswers) {
 TEST(ParamsTest, EnvAndCliForms) {
   BootstrapParams p{Obj({{"data", Obj({{"run_id", "r1"}})}}), Obj({{"stdio", "stderr"}})};
   auto env = BootstrapEnvVars(p);
-  ASSERT_EQ(env.size(), 2u);
+  ASSERT_EQ(env.size(), 3u);
   EXPECT_EQ(env[0].first, "DAGSTER_PIPES_CONTEXT");
   EXPECT_EQ(env[1].first, "DAGSTER_PIPES_MESSAGES");
   EXPECT_EQ(env[1].second, "eJyrViouScnMV7JSADFSi4qUagFBNAaS");
+  // What dagster-pipes 1.5.0-1.5.2 require (Python: encode_env_var(True)).
+  EXPECT_EQ(env[2].first, "DAGSTER_PIPES_IS_DAGSTER_PIPED_PROCESS");
+  EXPECT_EQ(env[2].second, "eJwrKSpNBQAEeQHB");
   EXPECT_EQ(EnvVarToCliFlag("DAGSTER_PIPES_CONTEXT"), "--dagster-pipes-context");
 
   std::map<std::string, std::string> envmap(env.begin(), env.end());
