@@ -78,6 +78,8 @@ if ! cat requirements/bootstrap.txt requirements/dev.txt |
   cat requirements/bootstrap.txt requirements/dev.txt > .venv/.installed-requirements
 fi
 echo "$java_home" > .venv/java-home
+# Dagster and the dagster-pipes releases the interop tests run (tests/dagster).
+scripts/setup-dagster.sh
 
 preset="${1:-ci}"
 cmake --preset "$preset" >/dev/null

@@ -10,7 +10,7 @@ scripts/setup.sh ci
 # Every process the tests start carries this marker; none may outlive them.
 export ARBITER_TEST_RUN="$$-$start"
 ctest --preset ci
-if ! scripts/lib/leftover_processes.py "$ARBITER_TEST_RUN" --kill; then
+if ! .venv/bin/python scripts/lib/leftover_processes.py "$ARBITER_TEST_RUN" --kill; then
   echo "test.sh: the tests left the processes above running (killed now); a test or" \
        "fixture must stop every process it starts, also when it fails" >&2
   exit 1

@@ -283,7 +283,7 @@ TEST_P(AwsPeersTest, S3ObjectsAndPipesChunksRoundTrip) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, AwsPeersTest, ::testing::Values("moto", "emulators"),
-                         [](const auto& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace arbiter::emr
