@@ -187,8 +187,13 @@ class Serverless(aws_common.Emulator):
         return out
 
     def summary(self, run):
-        return {k: run[k] for k in ("applicationId", "jobRunId", "name", "arn", "state",
-                                    "stateDetails", "createdAt", "updatedAt", "releaseLabel")}
+        """A JobRunSummary: as in AWS's model, the run's id is "id" here (not "jobRunId")."""
+        out = {k: run[k] for k in ("applicationId", "name", "arn", "state", "stateDetails",
+                                   "createdAt", "updatedAt", "releaseLabel")}
+        out["id"] = run["jobRunId"]
+        out["executionRole"] = run["executionRole"]
+        out["createdBy"] = "arn:aws:iam::123456789012:user/arbiter-test"
+        return out
 
     def log_prefix(self, run):
         mon = (run["configurationOverrides"].get("monitoringConfiguration") or {})

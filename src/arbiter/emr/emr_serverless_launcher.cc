@@ -99,7 +99,7 @@ Result<std::optional<std::string>> FindRunJobRun(AwsApiClient& api, const std::s
                                                "/applications/" + app + "/jobruns", nullptr, true));
   for (const json& r : page.value("jobRuns", json::array())) {
     if (Str(r, "name") == RunResourceName(run))
-      return std::optional<std::string>(Str(r, "jobRunId"));
+      return std::optional<std::string>(Str(r, "id"));  // JobRunSummary names it "id"
   }
   return std::optional<std::string>();
 }

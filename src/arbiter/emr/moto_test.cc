@@ -150,7 +150,12 @@ TEST_P(AwsPeersTest, TransientClusterIsCreatedTaggedListedStepsAddedAndTerminate
   EXPECT_EQ(cluster["Id"], id);
   EXPECT_EQ(cluster["Name"], "arbiter 0123456789abcdef graph/edges 2024-01|a");
   EXPECT_EQ(cluster["ReleaseLabel"], "emr-7.2.0");
-  EXPECT_EQ(cluster["InstanceCollectionType"], "INSTANCE_FLEET");
+  // moto 5.2.5 gap (docs/emr.md): it leaves InstanceCollectionType out and answers
+  // ListInstanceFleets with a 500; our emulator models both as AWS documents.
+  const bool moto = GetParam() == "moto";
+  if (!moto) {
+    EXPECT_EQ(cluster["InstanceCollectionType"], "INSTANCE_FLEET");
+  }
   std::map<std::string, std::string> tags;
   for (const json& t : cluster["Tags"]) tags[t["Key"]] = t["Value"];
   EXPECT_EQ(tags[kRunIdTag], "0123456789abcdef");  // how a restarted arbiter finds it
@@ -164,11 +169,13 @@ TEST_P(AwsPeersTest, TransientClusterIsCreatedTaggedListedStepsAddedAndTerminate
   for (const json& c : (*listed)["Clusters"]) ids.insert(c["Id"]);
   EXPECT_TRUE(ids.count(id)) << listed->dump();
 
-  auto fleets = emr_->Call("ListInstanceFleets", {{"ClusterId", id}}, true);
-  ASSERT_TRUE(fleets.ok()) << fleets.status().ToString();
-  std::set<std::string> types;
-  for (const json& f : (*fleets)["InstanceFleets"]) types.insert(f["InstanceFleetType"]);
-  EXPECT_EQ(types, (std::set<std::string>{"MASTER", "CORE", "TASK"}));
+  if (!moto) {
+    auto fleets = emr_->Call("ListInstanceFleets", {{"ClusterId", id}}, true);
+    ASSERT_TRUE(fleets.ok()) << fleets.status().ToString();
+    std::set<std::string> types;
+    for (const json& f : (*fleets)["InstanceFleets"]) types.insert(f["InstanceFleetType"]);
+    EXPECT_EQ(types, (std::set<std::string>{"MASTER", "CORE", "TASK"}));
+  }
 
   auto added = emr_->Call("AddJobFlowSteps", BuildAddJobFlowSteps(plan_, id), false);
   ASSERT_TRUE(added.ok()) << added.status().ToString();
@@ -213,7 +220,7 @@ TEST_P(AwsPeersTest, ServerlessJobRunIsStartedDescribedListedAndCancelled) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   const json& job_run = (*got)["jobRun"];
   EXPECT_EQ(job_run["jobRunId"], run);
-  EXPECT_EQ(job_run["executionRoleArn"], "arn:aws:iam::123456789012:role/arbiter");
+  EXPECT_EQ(job_run["executionRole"], "arn:aws:iam::123456789012:role/arbiter");
   EXPECT_EQ(job_run["jobDriver"]["sparkSubmit"]["entryPoint"], "s3://stage/code/aa/edges.py");
   EXPECT_EQ(job_run["tags"][kRunIdTag], "0123456789abcdef");
 
