@@ -404,9 +404,10 @@ def build_job(emulator, job_id, argv, env):
             py_files += [p for p in conf["spark.submit.pyFiles"].split(",") if p]
         spark = find_spark_submit()
         if spark:
+            # The py-files are fetched from S3 and put on PYTHONPATH at start (start()), which
+            # spark-submit passes on in local mode; it cannot read the s3:// URIs itself (no
+            # S3A in a plain pyspark).
             cmd = [spark, "--master", "local[*]"]
-            if py_files:
-                cmd += ["--py-files", ",".join(py_files)]
             emulator.log("job %s: spark-submit (%s)" % (job_id, spark))
             job = LocalJob(emulator, job_id, cmd + [script] + script_args, spark_env(env), [])
             job.script_index = len(cmd)

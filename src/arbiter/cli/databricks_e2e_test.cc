@@ -172,9 +172,9 @@ TEST_F(DatabricksExampleTest, AKilledArbiterIsReplacedWithoutASecondSubmit) {
   ASSERT_EQ(kill(static_cast<pid_t>(owner->pid), SIGKILL), 0);
   ASSERT_TRUE(WaitUntil([&] { return !runs::IsProcessAlive(*owner); }));
   Run({"runs"});  // any command notices the orphan and hands it to a new arbiter
-  ASSERT_TRUE(WaitUntil([&] {
-    return storage::IsTerminal(StoredRun(run_id).status);
-  }));
+  // The job runs on real Spark (a JVM start and a few stages): a generous deadline.
+  ASSERT_TRUE(WaitUntil([&] { return storage::IsTerminal(StoredRun(run_id).status); },
+                        std::chrono::seconds(300)));
   storage::RunRecord done = StoredRun(run_id);
   EXPECT_EQ(done.status, storage::RunStatus::kSuccess) << done.failure_reason;
   EXPECT_EQ(emulator_->Runs()["submits"], 1);
