@@ -71,7 +71,7 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
   }
   std::optional<definitions::PlacementPolicy> policy;
   if (!args.policy.empty()) {
-    auto parsed = ParsePolicy(args.policy);
+    auto parsed = ParsePolicyFor(args.policy, p);
     if (!parsed.ok()) {
       ctx.err() << "error: --policy: " << parsed.status().message() << "\n";
       return kExitUsage;
@@ -111,8 +111,10 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
         input_bytes = cost::InputBytesOf((*m)->metadata);
       }
     }
-    cost::Placement placement = engine->placer().Place(
-        *a, policy.value_or(a->placement), input_bytes, constraints, engine->Budget(args.explore));
+    double explore = args.explore >= 0 ? args.explore : p.placement.explore_budget;
+    cost::Placement placement =
+        engine->placer().Place(*a, policy.value_or(a->placement), input_bytes, constraints,
+                               engine->Budget(explore, a->key.str(), p.placement.seed));
     if (ctx.flags().json) {
       nlohmann::json j = placement.ToJson();
       j["asset"] = a->key.str();

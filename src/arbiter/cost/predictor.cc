@@ -115,6 +115,20 @@ void RuntimePredictor::Add(const Observation& o) {
   }
 }
 
+void RuntimePredictor::Discount(const std::string& asset, const std::string& runtime, double keep) {
+  auto a = pairs_.find(asset);
+  if (a == pairs_.end()) return;
+  auto r = a->second.find(runtime);
+  if (r == a->second.end()) return;
+  Pair& p = r->second;
+  for (int i = 0; i < 4; ++i) {
+    p.h[i] *= keep;
+    for (int j = 0; j < 4; ++j) p.g[i][j] *= keep;
+  }
+  p.weight *= keep;
+  p.dirty = true;
+}
+
 std::optional<double> RuntimePredictor::TypicalInputBytes(const std::string& asset) const {
   auto it = asset_input_.find(asset);
   if (it == asset_input_.end()) return std::nullopt;
@@ -146,7 +160,8 @@ std::optional<std::pair<double, int>> RuntimePredictor::SpeedRatio(const std::st
 
 Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
   Prediction out;
-  auto finish = [&](double p50, double sigma) {
+  auto finish = [&](double p50, double sigma, double mean_sd) {
+    out.mean_log_sd = mean_sd;
     out.p50_s = std::max(p50, kMinSeconds);
     out.p90_s = out.p50_s * std::exp(kZ90 * sigma);
     out.log_sigma = sigma;
@@ -170,7 +185,7 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
         out.inputs["theta"] = own->theta;
         out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
       }
-      return finish(*p50, Sigma(*own));
+      return finish(*p50, Sigma(*own), Sigma(*own) / std::sqrt(std::max(1.0, own->weight)));
     }
   }
   // 2. Another runtime's runs of this asset × the speed ratio between the two
@@ -210,7 +225,11 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
         // Less certain than either part alone.
         double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
         double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
-        return finish(*base * ratio.first, sigma);
+        // The ratio is shared; this asset may differ from it.
+        double mean_sd = std::sqrt(Sigma(*best) * Sigma(*best) / std::max(1.0, best->weight) +
+                                   ratio_sigma * ratio_sigma +
+                                   options_.asset_speed_sd * options_.asset_speed_sd);
+        return finish(*base * ratio.first, sigma, mean_sd);
       }
     }
   }
@@ -219,7 +238,8 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
     out.basis = "few_runs";
     out.observations = own->runs;
     if (q.explain) out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
-    return finish(std::exp(own->mean_log_d), options_.prior_log_sigma);
+    return finish(std::exp(own->mean_log_d), options_.prior_log_sigma,
+                  options_.prior_log_sigma / std::sqrt(std::max(1.0, own->weight)));
   }
   // 4. The asset's hint, 5. the prior.
   if (q.hint_s) {
@@ -231,14 +251,15 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
                     (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
                     " (no runs yet)";
     }
-    return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma);
+    return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma, options_.prior_log_sigma);
   }
   out.basis = "prior";
   if (q.explain) {
     out.inputs["prior_duration_s"] = options_.prior_duration_s;
     out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
   }
-  return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma);
+  return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma,
+                2 * options_.prior_log_sigma);
 }
 
 }  // namespace arbiter::cost
