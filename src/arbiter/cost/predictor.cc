@@ -53,11 +53,17 @@ std::optional<double> RuntimePredictor::ModelP50(const Pair& p, double s_gb, dou
   return std::max(t, kMinSeconds);
 }
 
+double RuntimePredictor::PooledVar() const {
+  // Every pair's one-step-ahead errors, shrunk toward the prior (five runs' worth).
+  double k = 5;
+  double prior = options_.prior_log_sigma * options_.prior_log_sigma;
+  return (k * prior + pooled_err_sum_) / (k + pooled_errs_);
+}
+
 double RuntimePredictor::Sigma(const Pair& p) const {
-  // Shrink the observed one-step-ahead spread toward the prior (two runs' worth).
+  // Shrink the pair's observed one-step-ahead spread toward the pooled one (two runs' worth).
   double k = 2;
-  double var = (k * options_.prior_log_sigma * options_.prior_log_sigma + p.errors * p.err_var) /
-               (k + p.errors);
+  double var = (k * PooledVar() + p.errors * p.err_var) / (k + p.errors);
   return std::max(0.05, std::sqrt(var));
 }
 
@@ -86,6 +92,8 @@ void RuntimePredictor::Add(const Observation& o) {
   if (p.runs >= options_.min_runs) {
     if (auto pred = ModelP50(p, s_gb, o.cores)) {
       double e = std::log(o.duration_s / *pred);
+      pooled_err_sum_ += e * e;
+      pooled_errs_ += 1;
       p.err_var = p.errors == 0 ? e * e
                                 : options_.forgetting * p.err_var + (1 - options_.forgetting) * e * e;
       p.errors = std::min(p.errors + 1, 50);
@@ -226,10 +234,17 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
         double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
         double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
         // The ratio is shared; this asset may differ from it.
-        double mean_sd = std::sqrt(Sigma(*best) * Sigma(*best) / std::max(1.0, best->weight) +
-                                   ratio_sigma * ratio_sigma +
-                                   options_.asset_speed_sd * options_.asset_speed_sd);
-        return finish(*base * ratio.first, sigma, mean_sd);
+        double var = Sigma(*best) * Sigma(*best) / std::max(1.0, best->weight) +
+                     ratio_sigma * ratio_sigma + options_.asset_speed_sd * options_.asset_speed_sd;
+        double log_p50 = std::log(*base * ratio.first);
+        if (own && own->weight > 0) {
+          // The pair's own few runs narrow the borrowed estimate (precision-weighted in log space).
+          double own_var = PooledVar() / own->weight;
+          log_p50 = (log_p50 / var + own->mean_log_d / own_var) / (1 / var + 1 / own_var);
+          var = 1 / (1 / var + 1 / own_var);
+          if (q.explain) out.explain += "; with " + std::to_string(own->runs) + " own run(s)";
+        }
+        return finish(std::exp(log_p50), sigma, std::sqrt(var));
       }
     }
   }
@@ -239,7 +254,7 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
     out.observations = own->runs;
     if (q.explain) out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
     return finish(std::exp(own->mean_log_d), options_.prior_log_sigma,
-                  options_.prior_log_sigma / std::sqrt(std::max(1.0, own->weight)));
+                  std::sqrt(PooledVar() / std::max(1.0, own->weight)));
   }
   // 4. The asset's hint, 5. the prior.
   if (q.hint_s) {

@@ -102,6 +102,7 @@ class RuntimePredictor {
   const Pair* Find(const std::string& asset, const std::string& runtime) const;
   std::optional<double> ModelP50(const Pair& p, double s_gb, double cores) const;
   double Sigma(const Pair& p) const;
+  double PooledVar() const;
 
   PredictorOptions options_;
   std::map<std::string, std::map<std::string, Pair>> pairs_;  // asset -> runtime -> model
@@ -115,6 +116,8 @@ class RuntimePredictor {
   };
   std::map<std::string, std::map<std::string, std::vector<Both>>> both_;
   std::map<std::string, Overhead> overheads_;
+  double pooled_err_sum_ = 0;  // squared one-step-ahead log errors of every pair
+  double pooled_errs_ = 0;
   std::map<std::string, std::pair<double, double>> asset_input_;  // asset -> (weight, mean GB)
 };
 

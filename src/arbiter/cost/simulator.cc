@@ -162,7 +162,8 @@ nlohmann::json SimulationReport::ToJson() const {
     nlohmann::json c = nlohmann::json::array();
     for (const SimulatedChoice& x : choices) {
       c.push_back({{"line", x.line}, {"asset", x.asset}, {"chosen", x.chosen},
-                   {"cheapest", x.cheapest_actual}, {"explored", x.explored}});
+                   {"cheapest", x.cheapest_actual}, {"greedy", x.cheapest_expected},
+                   {"explored", x.explored}});
     }
     j["choices"] = c;
   }
@@ -247,7 +248,7 @@ class Replay {
           if (c->expected_usd && charged > 0) cost_err.push_back(std::abs(*c->expected_usd / charged - 1));
           dur_err.push_back(std::abs(c->p50_total_s / o.duration_s - 1));
         }
-        if (o_.choices) rep->choices.push_back({r.line, r.asset, chosen, best_rt, p.explored});
+        if (o_.choices) rep->choices.push_back({r.line, r.asset, chosen, best_rt, p.cheapest, p.explored});
       }
       // The policy learns only what it ran: its time, and its cost when the
       // trace says what it was (otherwise it is the catalog's own price).

@@ -49,6 +49,7 @@ struct SimulatedChoice {
   std::string asset;
   std::string chosen;
   std::string cheapest_actual;  // the record's cheapest runtime (deadline ignored)
+  std::string cheapest_expected;  // the policy's greedy choice (differs when exploring)
   bool explored = false;
 };
 
