@@ -45,6 +45,13 @@ nlohmann::json ChangeEvent::ToJson() const {
           {"asset_run", asset_run}, {"message", Describe()}};
 }
 
+ExplorationBudget Engine::Budget(double fraction, const std::string& asset, uint64_t seed) const {
+  ExplorationBudget b{fraction, spent_usd_, explored_usd_, seed, RunsOf(asset)};
+  auto it = last_change_.find(asset);
+  if (it != last_change_.end() && b.draw - it->second < kReexploreRuns) b.min_gain = 0;
+  return b;
+}
+
 uint64_t Engine::RunsOf(const std::string& asset) const {
   auto it = asset_runs_.find(asset);
   return it == asset_runs_.end() ? 0 : it->second;
@@ -63,6 +70,7 @@ void Engine::Observe(const definitions::AssetDef& asset, const definitions::Runt
         cost_calibration_.Discount(o.asset, name, kKeepAfterNewVersion);
       }
       changes_.push_back({o.asset, "", "code_version", 0, static_cast<int>(runs)});
+      last_change_[o.asset] = runs;
     }
   }
   // Duration: watch the fitted model's one-step residuals for a lasting shift.
@@ -79,6 +87,7 @@ void Engine::Observe(const definitions::AssetDef& asset, const definitions::Runt
     if (dir != 0) {
       predictor_.Discount(o.asset, o.runtime, kKeepAfterChange);
       changes_.push_back({o.asset, o.runtime, "duration", dir, static_cast<int>(runs)});
+      last_change_[o.asset] = runs;
     }
   }
   predictor_.Add(o);
@@ -86,7 +95,10 @@ void Engine::Observe(const definitions::AssetDef& asset, const definitions::Runt
     std::optional<double> catalog = placer_.CatalogCost(asset, rt, billed_s);
     if (catalog && *catalog > 0) {
       int dir = cost_calibration_.Observe(o.asset, o.runtime, std::log(*actual_usd / *catalog));
-      if (dir != 0) changes_.push_back({o.asset, o.runtime, "cost", dir, static_cast<int>(runs)});
+      if (dir != 0) {
+        changes_.push_back({o.asset, o.runtime, "cost", dir, static_cast<int>(runs)});
+        last_change_[o.asset] = runs;
+      }
     }
   }
   ++runs;

@@ -65,9 +65,9 @@ class Engine {
   // See Placer::MemoizeShapes.
   void MemoizeShapes() { placer_.MemoizeShapes(); }
   // The exploration state for the next decision of `asset` (draw = its runs).
-  ExplorationBudget Budget(double fraction, const std::string& asset = "", uint64_t seed = 0) const {
-    return {fraction, spent_usd_, explored_usd_, seed, RunsOf(asset)};
-  }
+  // Right after a detected change of one of the asset's pairs it re-explores:
+  // any draw below the cheapest counts, not only one cheaper by min_gain.
+  ExplorationBudget Budget(double fraction, const std::string& asset = "", uint64_t seed = 0) const;
 
  private:
   const definitions::Project* project_;
@@ -83,6 +83,7 @@ class Engine {
   std::map<std::pair<std::string, std::string>, ChangeDetector> duration_watch_;
   std::map<std::string, std::string> versions_;  // asset -> code_version last learned
   std::map<std::string, uint64_t> asset_runs_;
+  std::map<std::string, uint64_t> last_change_;  // asset -> its runs when a change was detected
 };
 
 // `arbiter/input_bytes` from stored materialization metadata ({"type", "raw_value"}
@@ -99,5 +100,7 @@ inline constexpr const char* kCodeVersionTag = "code_version";
 // What is kept of a pair's past after a detected change or a new code version.
 inline constexpr double kKeepAfterChange = 0.05;
 inline constexpr double kKeepAfterNewVersion = 0.2;
+// Runs of an asset after a detected change during which it re-explores.
+inline constexpr uint64_t kReexploreRuns = 10;
 
 }  // namespace arbiter::cost

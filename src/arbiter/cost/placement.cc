@@ -62,6 +62,10 @@ void Explore(const definitions::AssetDef& asset, const ExplorationBudget& budget
     if (!pick || *c.draw_usd < pick_draw) pick = &c, pick_draw = *c.draw_usd;
   }
   if (!pick || pick == &best) return;
+  // A draw only a little below the cheapest is a near tie: one run's noise
+  // hides a gap that small, and learning it saves little. Explore when the
+  // draw says "cheaper by a margin worth knowing".
+  if (pick_draw > *best.expected_usd * (1 - budget.min_gain)) return;
   double extra = *pick->expected_usd - *best.expected_usd;
   double allowed = budget.fraction * (budget.spent_usd + *best.expected_usd) - budget.explored_usd;
   if (extra > allowed) {

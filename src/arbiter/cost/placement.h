@@ -40,6 +40,7 @@ struct ExplorationBudget {
   double explored_usd = 0;  // of which exploration's extra (predicted at placement)
   uint64_t seed = 0;        // draws are a pure function of (seed, asset, runtime, draw)
   uint64_t draw = 0;        // which decision of this asset (its runs so far)
+  double min_gain = 0.05;   // explore only on a draw this much below the cheapest's expected cost
 };
 
 struct Candidate {

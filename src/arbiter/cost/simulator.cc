@@ -179,7 +179,6 @@ class Replay {
       : sim_(sim), engine_(engine), o_(o), full_(full) {}
 
   Status Run(const std::vector<TraceRecord>& trace, SimulationReport* rep) {
-    std::map<std::string, int> asset_runs;
     std::map<std::string, std::map<std::string, double>> asset_totals;  // asset -> rt -> $
     std::map<std::string, std::map<std::string, int>> asset_present;
     std::map<std::string, int> asset_records;
@@ -222,8 +221,9 @@ class Replay {
       for (const auto* rt : AllowedRuntimes(sim_, asset)) {
         if (!r.outcomes.count(rt->name)) constraints.excluded_runtimes.push_back(rt->name);
       }
-      ExplorationBudget budget{o_.explore, rep->policy_usd, rep->explore_extra_predicted_usd, o_.seed,
-                               static_cast<uint64_t>(asset_runs[r.asset])};
+      ExplorationBudget budget = engine_.Budget(o_.explore, r.asset, o_.seed);
+      budget.spent_usd = rep->policy_usd;
+      budget.explored_usd = rep->explore_extra_predicted_usd;
       Placement p = engine_.placer().Place(asset, o_.policy, r.input_bytes, constraints, budget,
                                            /*explain=*/false);
       std::string chosen = p.chosen;
@@ -262,7 +262,6 @@ class Replay {
       obs.duration_s = std::max(1.0, o.duration_s - overhead);
       obs.cores = shapes_.at({r.asset, chosen}).cores;
       engine_.Observe(asset, rt, obs, o.duration_s, o.cost_usd, r.code_version);
-      asset_runs[r.asset] += 1;
       ++seen;
       ++rep->records;
     }
