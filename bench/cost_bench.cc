@@ -89,6 +89,7 @@ std::vector<cost::TraceRecord> MakeTrace(int assets, int partitions) {
   std::uniform_real_distribution<double> uniform(0, 1);
   const double global[] = {0.55, 1.0, 0.8};
   const double startup[] = {270, 480, 30};
+  const double usd_per_hour[] = {0.59 * 3 * 0.6, 0.48 * 3 * 1.5, 0.606 * 3};
   struct Asset {
     double gb;
     double speed[3];
@@ -109,7 +110,9 @@ std::vector<cost::TraceRecord> MakeTrace(int assets, int partitions) {
       r.input_bytes = gb * 1e9;
       for (int k = 0; k < 3; ++k) {
         double work = 60.0 * gb / 16 * spec[i].speed[k] * std::exp(0.1 * normal(rng));
-        r.outcomes[kRuntimes[k]] = {startup[k] + work, std::nullopt};
+        // Billed costs at their own rates (not the catalog's), so calibration runs too.
+        double seconds = startup[k] + work;
+        r.outcomes[kRuntimes[k]] = {seconds, seconds / 3600 * usd_per_hour[k]};
       }
       r.line = static_cast<int>(trace.size()) + 1;
       trace.push_back(std::move(r));
