@@ -37,8 +37,8 @@ Families (one file each, 150–200 runs per asset, assets interleaved):
   shift       EMR (spot task nodes, actual/list 0.6) is cheapest until,
               half way through, its spot prices double (ratio 1.2)
   growing     input sizes grow ×20 over the trace: tiny jobs become big jobs
-  deadline    EMR is cheapest but slowest; replayed with cheapest_within
-              (deadline in the family's README line) so large runs need the
+  deadline    EMR is cheapest but slowest; replayed with cheapest_within: 2h
+              (DEADLINE; tools/check_trace_targets.py), so large runs need the
               faster Databricks
   version     as crossover, but one asset's code_version changes half way
               and makes it 2.5× slower on EMR only

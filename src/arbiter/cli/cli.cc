@@ -183,6 +183,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       ->option_text("N")
       ->check(CLI::NonNegativeNumber);
   sim_cmd->add_flag("--choices", sim.choices, "With --json: every decision, in trace order");
+  sim_cmd->add_flag("--no-baseline", sim.no_baseline,
+                    "Skip replaying the list-price, no-exploration policy (faster)");
   auto runtimes = AddRuntimesCommands(app);
 
   InitArgs init;

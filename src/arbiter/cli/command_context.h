@@ -139,6 +139,7 @@ struct SimulateArgs {
   double explore = -1;  // < 0: the project's placement.explore_budget
   int64_t seed = -1;    // < 0: the project's placement.seed
   bool choices = false;  // --json lists every decision
+  bool no_baseline = false;  // skip the catalog-only replay
 };
 int RunSimulate(CommandContext& ctx, const SimulateArgs& args);
 // `runtimes orphans` (runtimes_command.cc): registers the commands; the returned function

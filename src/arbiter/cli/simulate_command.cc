@@ -56,6 +56,7 @@ int RunSimulate(CommandContext& ctx, const SimulateArgs& args) {
   options.explore = explore;
   options.seed = args.seed >= 0 ? static_cast<uint64_t>(args.seed) : p.placement.seed;
   options.choices = args.choices;
+  options.baseline = !args.no_baseline;
   auto report = cost::Simulate(p, *catalog, *trace, options);
   if (!report.ok()) {
     ctx.err() << "error: " << report.status().message() << "\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "arbiter/cost/engine.h"
 
@@ -179,9 +180,15 @@ class Replay {
       : sim_(sim), engine_(engine), o_(o), full_(full) {}
 
   Status Run(const std::vector<TraceRecord>& trace, SimulationReport* rep) {
-    std::map<std::string, std::map<std::string, double>> asset_totals;  // asset -> rt -> $
-    std::map<std::string, std::map<std::string, int>> asset_present;
-    std::map<std::string, int> asset_records;
+    // Per asset, keyed by its definition (resolved once per name, not per record).
+    struct AssetStats {
+      int records = 0;
+      std::map<std::string, double> totals;  // runtime -> $
+      std::map<std::string, int> present;
+      std::map<std::string, int> decisions;
+    };
+    std::unordered_map<std::string, const definitions::AssetDef*> resolved;
+    std::map<const definitions::AssetDef*, AssetStats> stats;
     std::map<std::string, double> always;
     std::map<std::string, int> present;
     std::map<std::string, double> after10;
@@ -192,8 +199,11 @@ class Replay {
     if (deadline && full_) rep->deadline_met = 0, rep->deadline_oracle_usd = 0;
     std::map<std::string, double> costs;
     for (const TraceRecord& r : trace) {
-      const definitions::AssetDef& asset = *sim_.FindAsset(r.asset);
-      int& seen = asset_records[r.asset];
+      auto [at, fresh] = resolved.try_emplace(r.asset, nullptr);
+      if (fresh) at->second = sim_.FindAsset(r.asset);
+      const definitions::AssetDef& asset = *at->second;
+      AssetStats& st = stats[&asset];
+      int& seen = st.records;
       costs.clear();
       double best = std::numeric_limits<double>::infinity();
       std::string best_rt;
@@ -209,8 +219,8 @@ class Replay {
         if (full_) {
           always[name] += *c;
           present[name] += 1;
-          asset_totals[r.asset][name] += *c;
-          asset_present[r.asset][name] += 1;
+          st.totals[name] += *c;
+          st.present[name] += 1;
           if (seen >= 10) after10[name] += *c, after10_present[name] += 1;
         }
       }
@@ -240,7 +250,7 @@ class Replay {
         if (costs.count(p.cheapest)) rep->explore_extra_actual_usd += charged - costs[p.cheapest];
       }
       if (full_) {
-        rep->asset_decisions[r.asset][chosen] += 1;
+        st.decisions[chosen] += 1;
         if (seen >= 10) rep->after10_policy_usd += charged, rep->after10_records += 1;
         if (deadline && o.duration_s <= deadline_s) *rep->deadline_met += 1;
         const Candidate* c = p.Chosen();
@@ -273,12 +283,17 @@ class Replay {
       rep->after10_always_usd[rt] =
           after10_present[rt] == rep->after10_records ? std::optional<double>(total) : std::nullopt;
     }
-    for (const auto& [a, totals] : asset_totals) {
+    std::vector<std::pair<std::string, AssetStats*>> by_key;  // sum in asset order: same bits every run
+    for (auto& [a, st] : stats) by_key.emplace_back(a->key.str(), &st);
+    std::sort(by_key.begin(), by_key.end());
+    for (auto& [key, stp] : by_key) {
+      AssetStats& st = *stp;
       std::optional<double> low;
-      for (const auto& [rt, usd] : totals) {
-        if (asset_present[a][rt] == asset_records[a] && (!low || usd < *low)) low = usd;
+      for (const auto& [rt, usd] : st.totals) {
+        if (st.present[rt] == st.records && (!low || usd < *low)) low = usd;
       }
       rep->per_asset_best_usd += low.value_or(0);
+      rep->asset_decisions[key] = st.decisions;
     }
     rep->cost_error_median = Median(cost_err);
     rep->duration_error_median = Median(dur_err);
