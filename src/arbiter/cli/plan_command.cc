@@ -134,8 +134,14 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
     cost::Placement placement =
         engine->placer().Place(*a, policy.value_or(a->placement), input_bytes, constraints,
                                engine->Budget(explore, a->key.str(), p.placement.seed));
+    // Changes the engine detected in this asset's history (and reacted to).
+    nlohmann::json changes = nlohmann::json::array();
+    for (const cost::ChangeEvent& e : engine->changes()) {
+      if (e.asset == a->key.str()) changes.push_back(e.ToJson());
+    }
     if (ctx.flags().json) {
       nlohmann::json j = placement.ToJson();
+      j["changes"] = changes;
       j["asset"] = a->key.str();
       j["partition"] = partition ? nlohmann::json(*partition) : nlohmann::json(nullptr);
       all.push_back(j);
@@ -143,6 +149,7 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
       if (!first) ctx.out() << "\n";
       first = false;
       PrintPlacement(ctx.out(), *a, partition, placement);
+      for (const auto& c : changes) ctx.out() << "detected: " << c["message"].get<std::string>() << "\n";
     }
   }
   if (ctx.flags().json) ctx.out() << (args.asset.empty() ? all : all[0]).dump(2) << "\n";
