@@ -62,8 +62,11 @@ void BM_Place1000Assets(benchmark::State& state) {
   int i = 0;
   for (const auto& [key, asset] : project.assets) {
     for (int run = 0; run < 4; ++run) {
-      engine.Observe({key.str(), kRuntimes[i % 3], 1e9 * (1 + i % 40), 16, 900.0 + 10 * run,
-                      std::nullopt});
+      // Each run also brings a billed cost, so placement is calibrated as in use.
+      const auto& rt = project.runtimes.at(kRuntimes[i % 3]);
+      engine.Observe(asset, rt,
+                     {key.str(), rt.name, 1e9 * (1 + i % 40), 16, 900.0 + 10 * run, std::nullopt},
+                     900.0 + 10 * run, 1.0 + 0.1 * run);
     }
     ++i;
   }
@@ -89,6 +92,7 @@ std::vector<cost::TraceRecord> MakeTrace(int assets, int partitions) {
   std::uniform_real_distribution<double> uniform(0, 1);
   const double global[] = {0.55, 1.0, 0.8};
   const double startup[] = {270, 480, 30};
+  const double usd_per_hour[] = {0.59 * 3 * 0.6, 0.48 * 3 * 1.5, 0.606 * 3};
   struct Asset {
     double gb;
     double speed[3];
@@ -109,7 +113,9 @@ std::vector<cost::TraceRecord> MakeTrace(int assets, int partitions) {
       r.input_bytes = gb * 1e9;
       for (int k = 0; k < 3; ++k) {
         double work = 60.0 * gb / 16 * spec[i].speed[k] * std::exp(0.1 * normal(rng));
-        r.outcomes[kRuntimes[k]] = {startup[k] + work, std::nullopt};
+        // Billed costs at their own rates (not the catalog's), so calibration runs too.
+        double seconds = startup[k] + work;
+        r.outcomes[kRuntimes[k]] = {seconds, seconds / 3600 * usd_per_hour[k]};
       }
       r.line = static_cast<int>(trace.size()) + 1;
       trace.push_back(std::move(r));
@@ -131,6 +137,22 @@ void BM_Simulate100k(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(trace.size()));
 }
 BENCHMARK(BM_Simulate100k)->Unit(benchmark::kMillisecond);
+
+// The policy's replay alone, without the catalog-only baseline replay the report adds.
+void BM_Simulate100kPolicyOnly(benchmark::State& state) {
+  definitions::Project project = MakeProject(100);
+  std::vector<cost::TraceRecord> trace = MakeTrace(100, 1000);
+  cost::SimulationOptions options;
+  options.explore = 0.05;
+  options.baseline = false;
+  for (auto _ : state) {
+    auto report = cost::Simulate(project, Catalog(), trace, options);
+    if (!report.ok()) state.SkipWithError(report.status().message().c_str());
+    benchmark::DoNotOptimize(report);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(trace.size()));
+}
+BENCHMARK(BM_Simulate100kPolicyOnly)->Unit(benchmark::kMillisecond);
 
 void BM_ParseTrace100k(benchmark::State& state) {
   std::ostringstream text;

@@ -112,8 +112,9 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       ->option_text("NAME|auto");
   mat_cmd
       ->add_option("--explore", mat.explore,
-                   "Let placement try runtimes whose model is young, spending at most this "
-                   "fraction of total spend (default 0: off)")
+                   "Let placement try runtimes that might be cheaper, their predicted extra "
+                   "at most this fraction of total spend (default: the project's "
+                   "placement.explore_budget, else 0.05; 0: off)")
       ->option_text("F")
       ->check(CLI::Range(0.0, 0.99));
   mat_cmd
@@ -188,7 +189,8 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   plan_cmd->add_option("--max-nodes", plan.max_nodes, "Largest cluster allowed (all nodes)")
       ->option_text("N")
       ->check(AtLeast(1));
-  plan_cmd->add_option("--explore", plan.explore, "Exploration budget, as for materialize")
+  plan_cmd->add_option("--explore", plan.explore,
+                       "Exploration budget, as for materialize (0: show the greedy choice)")
       ->option_text("F")
       ->check(CLI::Range(0.0, 0.99));
   plan_cmd->footer("Prices: the catalog (--catalog) with the project's pricing overrides.\n"
@@ -212,8 +214,16 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   sim_cmd->add_option("--policy", sim.policy, "cheapest, fastest, fixed:RUNTIME, cheapest_within:D")
       ->option_text("P")
       ->default_str("cheapest");
-  sim_cmd->add_option("--explore", sim.explore, "Exploration budget (fraction of spend)")
+  sim_cmd->add_option("--explore", sim.explore,
+                      "Exploration budget (fraction of spend; default: the project's "
+                      "placement.explore_budget, else 0.05; 0: off)")
       ->option_text("F");
+  sim_cmd->add_option("--seed", sim.seed, "Seed of the posterior draws (default: placement.seed, else 0)")
+      ->option_text("N")
+      ->check(CLI::NonNegativeNumber);
+  sim_cmd->add_flag("--choices", sim.choices, "With --json: every decision, in trace order");
+  sim_cmd->add_flag("--no-baseline", sim.no_baseline,
+                    "Skip replaying the list-price, no-exploration policy (faster)");
   auto runtimes = AddRuntimesCommands(app);
 
   InitArgs init;

@@ -266,5 +266,61 @@ TEST_F(CliTest, NoProjectFound) {
   EXPECT_THAT(o.err, HasSubstr("no arbiter.yaml in"));
 }
 
+// Issue 13 item 5: an unknown fixed runtime is a bad command line that names
+// the runtimes there are.
+TEST_F(CliTest, FixedPolicyNamesTheRuntimesThatExist) {
+  const std::string dir = "examples/traces/families";
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"-C", dir, "plan", "crossover/tiny0", "--policy", "fixed:nope"},
+        std::vector<std::string>{"-C", dir, "simulate", "--trace", "crossover.jsonl", "--policy",
+                                 "fixed:nope"}}) {
+    Output o = Run(args);
+    EXPECT_EQ(o.code, kExitUsage) << o.err;
+    EXPECT_THAT(o.err, HasSubstr("unknown runtime 'nope'"));
+    EXPECT_THAT(o.err, HasSubstr("databricks, emr, emr-serverless"));
+    EXPECT_EQ(o.out, "");
+  }
+}
+
+TEST_F(CliTest, SimulateReportsRegretsExplorationAndChanges) {
+  Output o = Run({"-C", "examples/traces/families", "--json", "simulate", "--trace", "shift.jsonl"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  nlohmann::json r = nlohmann::json::parse(o.out);
+  EXPECT_EQ(r["records"], 1200);
+  EXPECT_TRUE(r["catalog_only_usd"].is_number());
+  EXPECT_LT(r["policy_usd"].get<double>(), r["catalog_only_usd"].get<double>());
+  EXPECT_TRUE(r["regret_vs_best_single_pct"].is_number());
+  EXPECT_GT(r["explored"].get<int>(), 0);
+  EXPECT_TRUE(r["cost_error_median_pct"].is_number());
+  ASSERT_FALSE(r["changes"].empty());  // EMR's spot prices double half way
+  EXPECT_EQ(r["changes"][0]["runtime"], "emr");
+  EXPECT_EQ(r["changes"][0]["what"], "cost");
+  EXPECT_TRUE(r["asset_decisions"].contains("shift/job0"));
+  // The same seed replays exactly; text output has the same figures.
+  Output again = Run({"-C", "examples/traces/families", "--json", "simulate", "--trace", "shift.jsonl"});
+  EXPECT_EQ(again.out, o.out);
+  Output text = Run({"-C", "examples/traces/families", "simulate", "--trace", "shift.jsonl"});
+  EXPECT_THAT(text.out, HasSubstr("catalog prices only, no exploration"));
+  EXPECT_THAT(text.out, HasSubstr("detected changes: "));
+  EXPECT_THAT(text.out, HasSubstr("sustained rise of cost"));
+  // --explore 0: no exploring run.
+  Output greedy = Run({"-C", "examples/traces/families", "--json", "simulate", "--trace",
+                       "crossover.jsonl", "--explore", "0"});
+  ASSERT_EQ(greedy.code, kExitOk) << greedy.err;
+  EXPECT_EQ(nlohmann::json::parse(greedy.out)["explored"], 0);
+}
+
+TEST_F(CliTest, PlanShowsCostCalibrationOfEveryCandidate) {
+  Output o = Run({"-C", "examples/traces/families", "--json", "plan", "crossover/tiny0"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  nlohmann::json p = nlohmann::json::parse(o.out);
+  ASSERT_EQ(p["candidates"].size(), 3u);
+  for (const auto& c : p["candidates"]) {
+    EXPECT_DOUBLE_EQ(c["cost_calibration"]["factor"].get<double>(), 1.0);  // no runs: the catalog
+    EXPECT_GT(c["cost_log_sd"].get<double>(), 0.5);
+  }
+  EXPECT_EQ(p["inputs"]["exploration_budget"], 0.05);  // the project's placement.explore_budget
+}
+
 }  // namespace
 }  // namespace arbiter::cli

@@ -77,7 +77,7 @@ struct MaterializeArgs {
   bool all_missing = false;
   std::string runtime;  // empty or "auto": the asset's placement
   int concurrency = 0;  // 0: the runtime's max_concurrency, else 1
-  double explore = 0;   // exploration budget (fraction of spend), 0 = off
+  double explore = -1;  // exploration budget (fraction of spend), 0 = off, < 0: the project's
   bool detach = false;
 };
 int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args);
@@ -123,7 +123,7 @@ struct PlanArgs {
   std::vector<std::string> exclude;
   bool require_photon = false;
   int max_nodes = 0;
-  double explore = 0;
+  double explore = -1;  // < 0: the project's placement.explore_budget
 };
 int RunPlan(CommandContext& ctx, const PlanArgs& args);
 
@@ -136,7 +136,10 @@ int RunCost(CommandContext& ctx, const CostArgs& args);
 struct SimulateArgs {
   std::string trace;
   std::string policy = "cheapest";
-  double explore = 0;
+  double explore = -1;  // < 0: the project's placement.explore_budget
+  int64_t seed = -1;    // < 0: the project's placement.seed
+  bool choices = false;  // --json lists every decision
+  bool no_baseline = false;  // skip the catalog-only replay
 };
 int RunSimulate(CommandContext& ctx, const SimulateArgs& args);
 // `runtimes orphans` (runtimes_command.cc): registers the commands; the returned function

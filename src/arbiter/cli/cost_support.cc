@@ -75,4 +75,17 @@ Result<definitions::PlacementPolicy> ParsePolicy(const std::string& text) {
   return p;
 }
 
+Result<definitions::PlacementPolicy> ParsePolicyFor(const std::string& text,
+                                                    const definitions::Project& project) {
+  ARBITER_ASSIGN_OR_RETURN(definitions::PlacementPolicy p, ParsePolicy(text));
+  if (p.kind == definitions::PlacementPolicy::Kind::kFixed && !project.runtimes.count(p.runtime)) {
+    std::string names;
+    for (const auto& [name, rt] : project.runtimes) names += (names.empty() ? "" : ", ") + name;
+    return InvalidArgumentError("unknown runtime " + Quote(p.runtime) + " in " + Quote(text) +
+                                "; the project's runtimes are: " +
+                                (names.empty() ? "(none)" : names));
+  }
+  return p;
+}
+
 }  // namespace arbiter::cli

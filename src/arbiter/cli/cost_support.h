@@ -29,5 +29,9 @@ void AttachLedger(CommandContext& ctx, runs::RunExecutor& executor, const cost::
 
 // "cheapest", "fastest", "fixed:NAME", "cheapest_within:4h" (spaces allowed).
 Result<definitions::PlacementPolicy> ParsePolicy(const std::string& text);
+// ParsePolicy, and a fixed runtime must be one of the project's (the error
+// lists them).
+Result<definitions::PlacementPolicy> ParsePolicyFor(const std::string& text,
+                                                    const definitions::Project& project);
 
 }  // namespace arbiter::cli

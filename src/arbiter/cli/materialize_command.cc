@@ -178,7 +178,9 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   }
   std::vector<cost::Placement> placements;
   std::vector<const RuntimeConfig*> chosen;
-  cost::ExplorationBudget budget = engine ? engine->Budget(args.explore) : cost::ExplorationBudget{};
+  const double explore = args.explore >= 0 ? args.explore : p.placement.explore_budget;
+  cost::ExplorationBudget budget =
+      engine ? engine->Budget(explore, asset->key.str(), p.placement.seed) : cost::ExplorationBudget{};
   // A runtime without credentials here cannot run anything: placement leaves
   // it out (a runtime asked for by name is tried, and fails saying why).
   cost::PlacementConstraints constraints;
@@ -200,16 +202,15 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
         }
       }
       cost::Placement pl = engine->placer().Place(*asset, policy, input_bytes, constraints, budget);
+      budget.draw += 1;  // the next partition is the asset's next decision
       if (pl.chosen.empty()) {
         ctx.err() << "error: cannot place " << asset->key.str() << ": " << pl.reason << "\n"
                   << "  hint: 'arbiter plan " << asset->key.str() << "' shows every candidate\n";
         return kExitFailure;
       }
-      if (pl.explored) {
-        if (const cost::Candidate* c = pl.Chosen(); c && c->expected_usd) {
-          budget.explored_usd += *c->expected_usd;
-          budget.spent_usd += *c->expected_usd;
-        }
+      if (const cost::Candidate* c = pl.Chosen(); c && c->expected_usd) {
+        budget.spent_usd += *c->expected_usd;
+        if (pl.explored) budget.explored_usd += pl.explore_extra_usd;
       }
       rt = &p.runtimes.at(pl.chosen);
       placements.push_back(std::move(pl));
@@ -251,7 +252,11 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     r.asset_key = asset->key.str();
     r.partition_key = key;
     r.runtime = chosen[i]->name;
-    if (!placements.empty() && placements[i].explored) r.tags[cost::kPlacementTag] = cost::kExploreTagValue;
+    if (!placements.empty() && placements[i].explored) {
+      r.tags[cost::kPlacementTag] = cost::kExploreTagValue;
+      r.tags[cost::kExploreExtraTag] = std::to_string(placements[i].explore_extra_usd);
+    }
+    if (!asset->code_version.empty()) r.tags[cost::kCodeVersionTag] = asset->code_version;
     r.created_at = ctx.env().clock->Now();
     r.owner = owner;
     if (!backfill.empty()) r.tags["backfill"] = backfill;

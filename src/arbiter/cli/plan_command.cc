@@ -1,6 +1,7 @@
 // `arbiter plan [ASSET] [--partition KEY] [--policy P] [--exclude RT]
 // [--require-photon] [--max-nodes N]`: the candidate table of a run and the
 // choice placement would make, with reasons. Without ASSET, every asset.
+#include <cmath>
 #include <sstream>
 
 #include "arbiter/cli/command_context.h"
@@ -31,7 +32,7 @@ void PrintPlacement(std::ostream& out, const definitions::AssetDef& asset,
     out << "  input " << Bytes(p.inputs["input_bytes"].get<double>());
   }
   out << "\n";
-  TextTable t({"RUNTIME", "CLUSTER", "P50", "P90", "COST", "RUNS", "BASIS", "FEASIBLE"});
+  TextTable t({"RUNTIME", "CLUSTER", "P50", "P90", "COST", "CALIBRATION", "RUNS", "BASIS", "FEASIBLE"});
   for (const auto& c : p.candidates) {
     std::string cost = cost::FormatUsd(c.expected_usd);
     if (c.spot_interruption_p) {
@@ -41,9 +42,27 @@ void PrintPlacement(std::ostream& out, const definitions::AssetDef& asset,
       cost = s.str();
     }
     bool ran = c.prediction.p50_s > 0;
+    // What observed costs taught: catalog × factor, from this asset's runs
+    // there or, before those, the runtime's other assets.
+    std::string calib = "-";
+    if (c.calibration) {
+      std::ostringstream s;
+      s.precision(3);
+      s << "×" << c.calibration->Factor() << " ±" << std::lround(100 * (std::exp(c.calibration->sd) - 1))
+        << "% (";
+      if (c.calibration->runs > 0) {
+        s << c.calibration->runs << " run(s)";
+      } else if (c.calibration->shared_assets > 0) {
+        s << "runtime, " << c.calibration->shared_assets << " asset(s)";
+      } else {
+        s << "catalog";
+      }
+      s << ")";
+      calib = s.str();
+    }
     t.AddRow({c.runtime, c.shape.Describe().empty() ? "-" : c.shape.Describe(),
               ran ? cost::FormatSeconds(c.p50_total_s) : "-",
-              ran ? cost::FormatSeconds(c.p90_total_s) : "-", ran ? cost : "-",
+              ran ? cost::FormatSeconds(c.p90_total_s) : "-", ran ? cost : "-", calib,
               std::to_string(c.prediction.observations), ran ? c.prediction.explain : "-",
               c.feasible ? (c.why_not.empty() ? "yes" : "yes; " + c.why_not) : "no: " + c.why_not});
   }
@@ -71,7 +90,7 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
   }
   std::optional<definitions::PlacementPolicy> policy;
   if (!args.policy.empty()) {
-    auto parsed = ParsePolicy(args.policy);
+    auto parsed = ParsePolicyFor(args.policy, p);
     if (!parsed.ok()) {
       ctx.err() << "error: --policy: " << parsed.status().message() << "\n";
       return kExitUsage;
@@ -111,10 +130,21 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
         input_bytes = cost::InputBytesOf((*m)->metadata);
       }
     }
-    cost::Placement placement = engine->placer().Place(
-        *a, policy.value_or(a->placement), input_bytes, constraints, engine->Budget(args.explore));
+    double explore = args.explore >= 0 ? args.explore : p.placement.explore_budget;
+    // As materialize does: a runtime that cannot authenticate here is shown infeasible.
+    cost::PlacementConstraints asset_constraints = constraints;
+    asset_constraints.unavailable = UnavailableRuntimes(ctx, p, *a);
+    cost::Placement placement =
+        engine->placer().Place(*a, policy.value_or(a->placement), input_bytes, asset_constraints,
+                               engine->Budget(explore, a->key.str(), p.placement.seed));
+    // Changes the engine detected in this asset's history (and reacted to).
+    nlohmann::json changes = nlohmann::json::array();
+    for (const cost::ChangeEvent& e : engine->changes()) {
+      if (e.asset == a->key.str()) changes.push_back(e.ToJson());
+    }
     if (ctx.flags().json) {
       nlohmann::json j = placement.ToJson();
+      j["changes"] = changes;
       j["asset"] = a->key.str();
       j["partition"] = partition ? nlohmann::json(*partition) : nlohmann::json(nullptr);
       all.push_back(j);
@@ -122,6 +152,7 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
       if (!first) ctx.out() << "\n";
       first = false;
       PrintPlacement(ctx.out(), *a, partition, placement);
+      for (const auto& c : changes) ctx.out() << "detected: " << c["message"].get<std::string>() << "\n";
     }
   }
   if (ctx.flags().json) ctx.out() << (args.asset.empty() ? all : all[0]).dump(2) << "\n";

@@ -1,6 +1,8 @@
 #include "arbiter/cost/engine.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #include "arbiter/cost/catalog_instance_chooser.h"
 #include "arbiter/runs/usage.h"
@@ -16,7 +18,7 @@ std::optional<double> InputBytesOf(const nlohmann::json& metadata) {
 }
 
 Engine::Engine(const definitions::Project* project, const PriceCatalog& catalog,
-               PredictorOptions options)
+               PredictorOptions options, bool calibrate)
     : project_(project),
       catalog_(std::make_shared<const PriceCatalog>(catalog.WithOverrides(project->pricing))),
       predictor_([&] {
@@ -25,7 +27,82 @@ Engine::Engine(const definitions::Project* project, const PriceCatalog& catalog,
         return options;
       }()),
       spot_risk_(catalog_.get()),
-      placer_(project_, catalog_.get(), &predictor_, &spot_risk_, CatalogInstanceChooser(catalog_)) {}
+      placer_(project_, catalog_.get(), &predictor_, &spot_risk_, CatalogInstanceChooser(catalog_),
+              calibrate ? &cost_calibration_ : nullptr),
+      calibrate_(calibrate) {}
+
+std::string ChangeEvent::Describe() const {
+  if (what == "code_version") {
+    return asset + ": code_version changed after " + std::to_string(asset_run) +
+           " run(s); older runs count for " + std::to_string(static_cast<int>(100 * kKeepAfterNewVersion)) + "%";
+  }
+  return asset + " on " + runtime + ": sustained " + (direction > 0 ? "rise" : "fall") + " of " + what +
+         " detected at run " + std::to_string(asset_run + 1) + "; re-learning it";
+}
+
+nlohmann::json ChangeEvent::ToJson() const {
+  return {{"asset", asset}, {"runtime", runtime}, {"what", what}, {"direction", direction},
+          {"asset_run", asset_run}, {"message", Describe()}};
+}
+
+ExplorationBudget Engine::Budget(double fraction, const std::string& asset, uint64_t seed) const {
+  ExplorationBudget b{fraction, spent_usd_, explored_usd_, seed, RunsOf(asset)};
+  auto it = last_change_.find(asset);
+  if (it != last_change_.end() && b.draw - it->second < kReexploreRuns) b.min_gain = 0;
+  return b;
+}
+
+uint64_t Engine::RunsOf(const std::string& asset) const {
+  auto it = asset_runs_.find(asset);
+  return it == asset_runs_.end() ? 0 : it->second;
+}
+
+void Engine::Observe(const definitions::AssetDef& asset, const definitions::RuntimeConfig& rt,
+                     const Observation& o, double billed_s, std::optional<double> actual_usd,
+                     const std::string& code_version) {
+  uint64_t& runs = asset_runs_[o.asset];
+  if (!code_version.empty()) {
+    auto [it, first] = versions_.try_emplace(o.asset, code_version);
+    if (!first && it->second != code_version) {
+      it->second = code_version;
+      for (const auto& [name, other] : project_->runtimes) {
+        predictor_.Discount(o.asset, name, kKeepAfterNewVersion);
+        cost_calibration_.Discount(o.asset, name, kKeepAfterNewVersion);
+      }
+      changes_.push_back({o.asset, "", "code_version", 0, static_cast<int>(runs)});
+      last_change_[o.asset] = runs;
+    }
+  }
+  // Duration: watch the fitted model's one-step residuals for a lasting shift.
+  PredictionQuery q;
+  q.asset = o.asset;
+  q.runtime = o.runtime;
+  q.cores = o.cores;
+  q.input_bytes = o.input_bytes;
+  q.explain = false;
+  Prediction before = predictor_.Predict(q);
+  if (before.basis == "model") {
+    double sd = std::hypot(before.log_sigma, before.mean_log_sd);
+    int dir = duration_watch_[{o.asset, o.runtime}].Add(std::log(o.duration_s / before.p50_s) / sd);
+    if (dir != 0) {
+      predictor_.Discount(o.asset, o.runtime, kKeepAfterChange);
+      changes_.push_back({o.asset, o.runtime, "duration", dir, static_cast<int>(runs)});
+      last_change_[o.asset] = runs;
+    }
+  }
+  predictor_.Add(o);
+  if (calibrate_ && actual_usd && *actual_usd > 0) {
+    std::optional<double> catalog = placer_.CatalogCost(asset, rt, billed_s);
+    if (catalog && *catalog > 0) {
+      int dir = cost_calibration_.Observe(o.asset, o.runtime, std::log(*actual_usd / *catalog));
+      if (dir != 0) {
+        changes_.push_back({o.asset, o.runtime, "cost", dir, static_cast<int>(runs)});
+        last_change_[o.asset] = runs;
+      }
+    }
+  }
+  ++runs;
+}
 
 Status Engine::Learn(storage::Storage& storage) {
   storage::RunHistoryFilter f;
@@ -35,11 +112,12 @@ Status Engine::Learn(storage::Storage& storage) {
 }
 
 void Engine::Learn(const storage::RunHistoryEntry& e) {
-  if (e.cost && e.cost->actual_usd) {
-    spent_usd_ += *e.cost->actual_usd;
-    if (e.run.tags.is_object() && e.run.tags.value(kPlacementTag, "") == kExploreTagValue) {
-      explored_usd_ += *e.cost->actual_usd;
-    }
+  if (e.cost && e.cost->actual_usd) spent_usd_ += *e.cost->actual_usd;
+  if (e.run.tags.is_object() && e.run.tags.value(kPlacementTag, "") == kExploreTagValue &&
+      e.run.tags.contains(kExploreExtraTag)) {
+    const nlohmann::json& x = e.run.tags[kExploreExtraTag];
+    if (x.is_number()) explored_usd_ += x.get<double>();
+    if (x.is_string()) explored_usd_ += std::atof(x.get<std::string>().c_str());
   }
   std::optional<runs::ResourceUsage> usage;
   if (e.cost && e.cost->usage.is_object() && !e.cost->usage.empty()) {
@@ -68,7 +146,13 @@ void Engine::Learn(const storage::RunHistoryEntry& e) {
   o.duration_s = std::max(1.0, o.duration_s);  // stored times have second resolution
   auto shape = placer_.ShapeFor(*asset, rt->second);
   o.cores = shape.ok() ? shape->cores : 1;
-  predictor_.Add(o);
+  std::string version;
+  if (e.run.tags.is_object() && e.run.tags.contains(kCodeVersionTag) &&
+      e.run.tags[kCodeVersionTag].is_string()) {
+    version = e.run.tags[kCodeVersionTag].get<std::string>();
+  }
+  Observe(*asset, rt->second, o, std::max(1.0, wall),
+          e.cost ? e.cost->actual_usd : std::nullopt, version);
 }
 
 }  // namespace arbiter::cost

@@ -81,5 +81,52 @@ TEST(LedgerTest, RunsRecordPredictedActualAndCounterfactualCosts) {
   EXPECT_DOUBLE_EQ(later.Budget(0.1).spent_usd, 3.0);
 }
 
+TEST(LedgerTest, LearningHistoryCalibratesCostAndCountsExplorationExtra) {
+  // Two local runtimes at the same list rate; stored runs on "b" cost twice
+  // what the catalog says (say, the bill came in higher).
+  definitions::Project project;
+  for (const char* name : {"a", "b"}) {
+    definitions::RuntimeConfig rt;
+    rt.name = name;
+    rt.local.cost_per_hour = 1;
+    project.runtimes[name] = rt;
+  }
+  definitions::AssetDef asset;
+  asset.key = *definitions::AssetKey::Parse("x/y");
+  project.assets[asset.key] = asset;
+  Engine engine(&project, testing::TestCatalog());
+  for (int i = 0; i < 10; ++i) {
+    storage::RunHistoryEntry e;
+    e.run.run_id = "r" + std::to_string(i);
+    e.run.asset_key = "x/y";
+    e.run.runtime = "b";
+    e.run.status = storage::RunStatus::kSuccess;
+    e.run.started_at = kT0;
+    e.run.ended_at = kT0 + std::chrono::hours(1);
+    e.run.tags = {{"placement", "explore"}, {"explore_extra_usd", "0.25"}, {"code_version", "1"}};
+    storage::CostRecord c;
+    c.runtime = "b";
+    c.actual_usd = 2.0;
+    e.cost = c;
+    engine.Learn(e);
+  }
+  LogRatioBelief b = engine.cost_calibration().Estimate("x/y", "b");
+  EXPECT_NEAR(b.Factor(), 2.0, 0.05);
+  EXPECT_EQ(b.runs, 10);
+  EXPECT_DOUBLE_EQ(engine.cost_calibration().Estimate("x/y", "a").mean, 0);
+  ExplorationBudget budget = engine.Budget(0.05, "x/y");
+  EXPECT_DOUBLE_EQ(budget.spent_usd, 20);
+  EXPECT_DOUBLE_EQ(budget.explored_usd, 2.5);
+  EXPECT_EQ(budget.draw, 10u);
+  // Placement prices "b" at twice the catalog.
+  Placement p = engine.placer().Place(project.assets.begin()->second, {}, std::nullopt);
+  for (const Candidate& c : p.candidates) {
+    if (c.runtime == "b") {
+      EXPECT_NEAR(*c.expected_usd / *c.catalog_usd, 2.0, 0.05);
+    }
+  }
+  EXPECT_EQ(p.chosen, "a");
+}
+
 }  // namespace
 }  // namespace arbiter::cost

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "arbiter/cost/seeded_normal.h"
+
 namespace arbiter::cost {
 namespace {
 
@@ -45,6 +47,53 @@ bool FasterThan(const Candidate& a, const Candidate& b) {
   return CheaperThan(a, b);
 }
 
+// Posterior sampling over the feasible candidates with a known cost: the
+// lowest draw runs. When that is not `best` (the lowest expected cost) the
+// run explores, if its predicted extra fits the budget.
+void Explore(const definitions::AssetDef& asset, const ExplorationBudget& budget,
+             const Candidate& best, bool explain, Placement* out) {
+  const std::string key = asset.key.str();
+  const Candidate* pick = nullptr;
+  double pick_draw = 0;
+  for (Candidate& c : out->candidates) {
+    if (!c.feasible || !c.expected_usd) continue;
+    double z = SeededNormal(budget.seed, key, c.runtime, budget.draw);
+    c.draw_usd = *c.expected_usd * std::exp(c.cost_log_sd * z);
+    if (!pick || *c.draw_usd < pick_draw) pick = &c, pick_draw = *c.draw_usd;
+  }
+  if (!pick || pick == &best) return;
+  // A draw only a little below the cheapest is a near tie: one run's noise
+  // hides a gap that small, and learning it saves little. Explore when the
+  // draw says "cheaper by a margin worth knowing".
+  if (pick_draw > *best.expected_usd * (1 - budget.min_gain)) return;
+  double extra = *pick->expected_usd - *best.expected_usd;
+  double allowed = budget.fraction * (budget.spent_usd + *best.expected_usd) - budget.explored_usd;
+  if (extra > allowed) {
+    if (explain) {
+      out->reason += "; a draw favoured " + pick->runtime + " but its predicted extra " +
+                     FormatUsd(extra) + " exceeds what is left of the exploration budget (" +
+                     FormatUsd(std::max(0.0, allowed)) + ")";
+    }
+    return;
+  }
+  out->chosen = pick->runtime;
+  out->explored = true;
+  out->explore_extra_usd = std::max(0.0, extra);
+  if (!explain) return;
+  std::ostringstream r;
+  r.precision(3);
+  r << "exploring " << pick->runtime << ": it might be cheaper (draw " << FormatUsd(pick_draw)
+    << " vs " << best.runtime << "'s draw " << FormatUsd(best.draw_usd) << "; expected "
+    << FormatUsd(pick->expected_usd) << " vs " << FormatUsd(best.expected_usd) << ", ±"
+    << 100 * (std::exp(pick->cost_log_sd) - 1) << "% ";
+  if (pick->calibration) {
+    r << "after " << pick->calibration->runs << " run(s) of this asset there";
+  }
+  r << "); predicted extra " << FormatUsd(out->explore_extra_usd) << " within the budget of "
+    << 100 * budget.fraction << "% of spend";
+  out->reason = r.str();
+}
+
 }  // namespace
 
 std::string FormatSeconds(double s) {
@@ -68,6 +117,28 @@ std::string FormatUsd(std::optional<double> usd) {
   o.precision(*usd < 10 ? 3 : 2);
   o << "$" << *usd;
   return o.str();
+}
+
+double NormalQuantile(double p) {
+  // Acklam's rational approximation (relative error < 1.2e-9).
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                             1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01, -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
+  p = std::clamp(p, 1e-12, 1 - 1e-12);
+  auto tail = [&](double q) {
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  };
+  if (p < 0.02425) return tail(std::sqrt(-2 * std::log(p)));
+  if (p > 1 - 0.02425) return -tail(std::sqrt(-2 * std::log(1 - p)));
+  double q = p - 0.5, r = q * q;
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 std::vector<const definitions::RuntimeConfig*> AllowedRuntimes(const definitions::Project& p,
@@ -96,9 +167,14 @@ nlohmann::json Candidate::ToJson() const {
                       {"explain", prediction.explain},
                       {"model_inputs", prediction.inputs},
                       {"usd", expected_usd ? nlohmann::json(*expected_usd) : nlohmann::json(nullptr)},
+                      {"catalog_usd", catalog_usd ? nlohmann::json(*catalog_usd) : nlohmann::json(nullptr)},
+                      {"cost_log_sd", cost_log_sd},
                       {"cost", cost.ToJson()},
                       {"feasible", feasible}};
   if (spot_interruption_p) j["spot_interruption_p"] = *spot_interruption_p;
+  if (calibration) j["cost_calibration"] = calibration->ToJson();
+  if (draw_usd) j["draw_usd"] = *draw_usd;
+  if (deadline_total_s > 0) j["deadline_total_s"] = deadline_total_s;
   if (!why_not.empty()) j["why_not"] = why_not;
   return j;
 }
@@ -121,18 +197,20 @@ nlohmann::json Placement::ToJson() const {
           {"chosen", chosen.empty() ? nlohmann::json(nullptr) : nlohmann::json(chosen)},
           {"reason", reason},
           {"explored", explored},
+          {"explore_extra_usd", explore_extra_usd},
           {"inputs", inputs},
           {"candidates", CandidatesJson()}};
 }
 
 Placer::Placer(const definitions::Project* project, const PriceCatalog* catalog,
                const RuntimePredictor* predictor, const SpotRisk* spot_risk,
-               runs::InstanceChooser chooser)
+               runs::InstanceChooser chooser, const LogRatioModel* cost_calibration)
     : project_(project),
       catalog_(catalog),
       predictor_(predictor),
       spot_risk_(spot_risk),
-      chooser_(std::move(chooser)) {}
+      chooser_(std::move(chooser)),
+      cost_calibration_(cost_calibration) {}
 
 Result<ClusterShape> Placer::ShapeFor(const definitions::AssetDef& asset,
                                       const definitions::RuntimeConfig& rt) const {
@@ -188,7 +266,8 @@ const Result<ClusterShape>& Placer::MemoShape(const definitions::AssetDef& asset
 
 Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions::RuntimeConfig& rt,
                            std::optional<double> input_bytes,
-                           const PlacementConstraints& constraints, bool explain) const {
+                           const PlacementConstraints& constraints, bool explain,
+                           double deadline_level) const {
   Candidate cand;
   cand.runtime = rt.name;
   cand.type = rt.type;
@@ -229,23 +308,25 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
       rt.name, catalog_->StartupPriorSeconds(rt.type) + catalog_->IdleTailPriorSeconds(rt.type));
   cand.p50_total_s = cand.prediction.p50_s + cand.overhead_s;
   cand.p90_total_s = cand.prediction.p90_s + cand.overhead_s;
+  // Deadlines: the predictive spread is the run-to-run noise plus what is
+  // not yet known about the median.
+  double pred_sd = std::hypot(cand.prediction.log_sigma, cand.prediction.mean_log_sd);
+  cand.deadline_total_s =
+      cand.prediction.p50_s * std::exp(NormalQuantile(deadline_level) * pred_sd) + cand.overhead_s;
   cand.cost = PriceShape(*catalog_, rt, cand.shape, cand.p50_total_s, explain);
-  cand.expected_usd = cand.cost.usd;
-  // Spot: add the expected price of losing the capacity and redoing the run on on-demand.
-  double p_ok = 1;
-  for (const auto& g : cand.shape.nodes) {
-    if (!g.spot) continue;
-    p_ok *= 1 - spot_risk_->InterruptionProbability(catalog_->RegionOf(rt), g.instance_type,
-                                                    g.count, cand.p50_total_s / 3600);
+  cand.expected_usd = WithSpotRisk(rt, cand.shape, cand.p50_total_s, cand.cost.usd,
+                                   &cand.spot_interruption_p);
+  // What runs of this asset (and of others on this runtime) actually cost
+  // against the catalog's estimate corrects it; its uncertainty and the
+  // duration's are what exploration samples from.
+  cand.catalog_usd = cand.expected_usd;
+  double factor_sd = 0;
+  if (cost_calibration_ && cand.expected_usd) {
+    cand.calibration = cost_calibration_->Estimate(q.asset, rt.name);
+    cand.expected_usd = *cand.expected_usd * cand.calibration->Factor();
+    factor_sd = cand.calibration->sd;
   }
-  if (p_ok < 1 && cand.cost.usd) {
-    cand.spot_interruption_p = 1 - p_ok;
-    CostEstimate od =
-        PriceShape(*catalog_, rt, OnDemandOnly(cand.shape), cand.p50_total_s, /*itemize=*/false);
-    if (od.usd) {
-      cand.expected_usd = ExpectedSpotCost(*cand.cost.usd, *od.usd, *cand.spot_interruption_p);
-    }
-  }
+  cand.cost_log_sd = std::hypot(factor_sd, cand.prediction.mean_log_sd);
   if (std::find(constraints.excluded_runtimes.begin(), constraints.excluded_runtimes.end(),
                 rt.name) != constraints.excluded_runtimes.end()) {
     infeasible("excluded by constraint");
@@ -271,6 +352,34 @@ Candidate Placer::Evaluate(const definitions::AssetDef& asset, const definitions
   return cand;
 }
 
+std::optional<double> Placer::WithSpotRisk(const definitions::RuntimeConfig& rt,
+                                           const ClusterShape& shape, double billed_s,
+                                           std::optional<double> usd,
+                                           std::optional<double>* interruption_p) const {
+  // Spot: add the expected price of losing the capacity and redoing the run on on-demand.
+  double p_ok = 1;
+  for (const auto& g : shape.nodes) {
+    if (!g.spot) continue;
+    p_ok *= 1 - spot_risk_->InterruptionProbability(catalog_->RegionOf(rt), g.instance_type,
+                                                    g.count, billed_s / 3600);
+  }
+  if (p_ok == 1 || !usd) return usd;
+  if (interruption_p) *interruption_p = 1 - p_ok;
+  CostEstimate od = PriceShape(*catalog_, rt, OnDemandOnly(shape), billed_s, /*itemize=*/false);
+  return od.usd ? std::optional<double>(ExpectedSpotCost(*usd, *od.usd, 1 - p_ok)) : usd;
+}
+
+std::optional<double> Placer::CatalogCost(const definitions::AssetDef& asset,
+                                          const definitions::RuntimeConfig& rt,
+                                          double billed_s) const {
+  std::optional<Result<ClusterShape>> computed;
+  const Result<ClusterShape>& shape =
+      memo_ ? MemoShape(asset, rt) : computed.emplace(ShapeFor(asset, rt));
+  if (!shape.ok()) return std::nullopt;
+  CostEstimate e = PriceShape(*catalog_, rt, *shape, billed_s, /*itemize=*/false);
+  return WithSpotRisk(rt, *shape, billed_s, e.usd, nullptr);
+}
+
 Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolicy& policy,
                         std::optional<double> input_bytes, const PlacementConstraints& constraints,
                         const ExplorationBudget& exploration, bool explain) const {
@@ -287,13 +396,14 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
   }
 
   for (const auto* rt : AllowedRuntimes(*project_, asset)) {
-    out.candidates.push_back(Evaluate(asset, *rt, input_bytes, constraints, explain));
+    out.candidates.push_back(Evaluate(asset, *rt, input_bytes, constraints, explain, policy.level));
   }
   if (policy.kind == PlacementPolicy::Kind::kCheapestWithin) {
     for (auto& c : out.candidates) {
-      if (c.feasible && c.p90_total_s > static_cast<double>(policy.deadline.count())) {
+      if (c.feasible && c.deadline_total_s > static_cast<double>(policy.deadline.count())) {
         c.feasible = false;
-        c.why_not = "predicted p90 " + FormatSeconds(c.p90_total_s) + " misses the deadline " +
+        c.why_not = "predicted p" + std::to_string(static_cast<int>(std::lround(100 * policy.level))) +
+                    " " + FormatSeconds(c.deadline_total_s) + " misses the deadline " +
                     FormatSeconds(static_cast<double>(policy.deadline.count()));
       }
     }
@@ -330,7 +440,8 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
       if (f) {
         out.chosen = f->runtime;
         out.reason = "no runtime is predicted to meet the deadline; " + f->runtime +
-                     " is the fastest (p90 " + FormatSeconds(f->p90_total_s) + ")";
+                     " is the fastest (p" + std::to_string(static_cast<int>(std::lround(100 * policy.level))) +
+                     " " + FormatSeconds(f->deadline_total_s) + ")";
         return out;
       }
     }
@@ -345,6 +456,7 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
     if (fastest ? FasterThan(*c, *best) : CheaperThan(*c, *best)) best = c;
   }
   out.chosen = best->runtime;
+  out.cheapest = best->runtime;
   const Candidate* second = nullptr;
   for (const Candidate* c : feasible) {
     if (c != best && (!second || (fastest ? FasterThan(*c, *second) : CheaperThan(*c, *second)))) second = c;
@@ -365,32 +477,13 @@ Placement Placer::Place(const definitions::AssetDef& asset, const PlacementPolic
       out.reason += "; next " + second->runtime + " at " + FormatUsd(second->expected_usd);
     }
     if (policy.kind == PlacementPolicy::Kind::kCheapestWithin) {
-      out.reason += "; p90 " + FormatSeconds(best->p90_total_s) + " within the deadline " +
+      out.reason += "; p" + std::to_string(static_cast<int>(std::lround(100 * policy.level))) + " " +
+                    FormatSeconds(best->deadline_total_s) + " within the deadline " +
                     FormatSeconds(static_cast<double>(policy.deadline.count()));
     }
   }
 
-  // Exploration: a runtime whose model is still young and which could well be
-  // cheaper (its optimistic cost beats the choice), within the budget.
-  if (exploration.fraction > 0 && !fastest && best->expected_usd) {
-    const Candidate* pick = nullptr;
-    for (const Candidate* c : feasible) {
-      if (c == best || !c->expected_usd || c->prediction.basis == "model") continue;
-      double optimistic =
-          *c->expected_usd * std::exp(-1.2815515655446004 * c->prediction.log_sigma);
-      if (optimistic >= *best->expected_usd) continue;
-      double extra = *c->expected_usd;
-      if (exploration.explored_usd + extra > exploration.fraction * (exploration.spent_usd + extra)) continue;
-      if (!pick || c->prediction.observations < pick->prediction.observations) pick = c;
-    }
-    if (pick) {
-      out.explored = true;
-      if (explain) out.reason = "exploring " + pick->runtime + " (" + std::to_string(pick->prediction.observations) +
-                   " runs so far; could be cheaper than " + best->runtime + " at " +
-                   FormatUsd(best->expected_usd) + ")";
-      out.chosen = pick->runtime;
-    }
-  }
+  if (exploration.fraction > 0 && !fastest && best->expected_usd) Explore(asset, exploration, *best, explain, &out);
   return out;
 }
 

@@ -130,17 +130,53 @@ TEST_F(PlacementTest, FastestFixedAndConstraints) {
 
 TEST_F(PlacementTest, ExplorationTriesAYoungModelWithinItsBudget) {
   Learn("emr", 3600);
-  // serverless has no runs: its hint-based prediction is uncertain, so its
-  // optimistic cost can beat emr's.
+  // serverless has no runs: its hint-based prediction is uncertain, so a
+  // posterior draw of its cost can beat emr's.
   asset_.runtimes = {"emr", "serverless"};
   Placement off = placer_.Place(asset_, PlacementPolicy{}, std::nullopt);
-  ExplorationBudget none{0.1, 0, 0};  // no spend yet: nothing to explore with
-  EXPECT_FALSE(placer_.Place(asset_, PlacementPolicy{}, std::nullopt, {}, none).explored);
+  ExplorationBudget none{0.1, 1000, 100.3};  // the budget is used up
   ExplorationBudget plenty{0.5, 1000, 0};
-  Placement on = placer_.Place(asset_, PlacementPolicy{}, std::nullopt, {}, plenty);
-  EXPECT_TRUE(on.explored);
-  EXPECT_NE(on.chosen, off.chosen);
-  EXPECT_THAT(on.reason, HasSubstr("exploring"));
+  int explored = 0;
+  for (uint64_t draw = 0; draw < 40; ++draw) {
+    none.draw = plenty.draw = draw;
+    EXPECT_FALSE(placer_.Place(asset_, PlacementPolicy{}, std::nullopt, {}, none).explored);
+    Placement on = placer_.Place(asset_, PlacementPolicy{}, std::nullopt, {}, plenty);
+    // The same draw gives the same decision (plan shows what materialize does).
+    EXPECT_EQ(on.chosen, placer_.Place(asset_, PlacementPolicy{}, std::nullopt, {}, plenty).chosen);
+    if (!on.explored) {
+      EXPECT_EQ(on.chosen, off.chosen);
+      continue;
+    }
+    ++explored;
+    EXPECT_NE(on.chosen, off.chosen);
+    EXPECT_EQ(on.cheapest, off.chosen);
+    EXPECT_GT(on.explore_extra_usd, 0);
+    EXPECT_THAT(on.reason, HasSubstr("exploring serverless: it might be cheaper"));
+  }
+  EXPECT_GT(explored, 0);
+  EXPECT_LT(explored, 40);
+}
+
+TEST_F(PlacementTest, DeadlineUsesThePredictiveQuantileAtItsLevel) {
+  Learn("emr", 3000, 10);
+  asset_.runtimes = {"emr"};
+  PlacementPolicy within;
+  within.kind = PlacementPolicy::Kind::kCheapestWithin;
+  within.deadline = std::chrono::seconds(3300);
+  within.level = 0.5;
+  Placement p = placer_.Place(asset_, within, std::nullopt);
+  const Candidate* c = p.Chosen();
+  ASSERT_NE(c, nullptr);
+  EXPECT_LT(c->deadline_total_s, c->p90_total_s);
+  within.level = 0.99;
+  p = placer_.Place(asset_, within, std::nullopt);
+  EXPECT_GT(p.candidates[0].deadline_total_s, c->deadline_total_s);
+}
+
+TEST(NormalQuantileTest, KnownValues) {
+  EXPECT_NEAR(NormalQuantile(0.5), 0, 1e-9);
+  EXPECT_NEAR(NormalQuantile(0.9), 1.2815515655446004, 1e-8);
+  EXPECT_NEAR(NormalQuantile(0.01), -2.3263478740408408, 1e-8);
 }
 
 PlacementPolicy Fastest() {

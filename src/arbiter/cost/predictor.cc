@@ -53,11 +53,17 @@ std::optional<double> RuntimePredictor::ModelP50(const Pair& p, double s_gb, dou
   return std::max(t, kMinSeconds);
 }
 
+double RuntimePredictor::PooledVar() const {
+  // Every pair's one-step-ahead errors, shrunk toward the prior (five runs' worth).
+  double k = 5;
+  double prior = options_.prior_log_sigma * options_.prior_log_sigma;
+  return (k * prior + pooled_err_sum_) / (k + pooled_errs_);
+}
+
 double RuntimePredictor::Sigma(const Pair& p) const {
-  // Shrink the observed one-step-ahead spread toward the prior (two runs' worth).
+  // Shrink the pair's observed one-step-ahead spread toward the pooled one (two runs' worth).
   double k = 2;
-  double var = (k * options_.prior_log_sigma * options_.prior_log_sigma + p.errors * p.err_var) /
-               (k + p.errors);
+  double var = (k * PooledVar() + p.errors * p.err_var) / (k + p.errors);
   return std::max(0.05, std::sqrt(var));
 }
 
@@ -86,6 +92,8 @@ void RuntimePredictor::Add(const Observation& o) {
   if (p.runs >= options_.min_runs) {
     if (auto pred = ModelP50(p, s_gb, o.cores)) {
       double e = std::log(o.duration_s / *pred);
+      pooled_err_sum_ += e * e;
+      pooled_errs_ += 1;
       p.err_var = p.errors == 0 ? e * e
                                 : options_.forgetting * p.err_var + (1 - options_.forgetting) * e * e;
       p.errors = std::min(p.errors + 1, 50);
@@ -113,6 +121,20 @@ void RuntimePredictor::Add(const Observation& o) {
     oh.sum += *o.overhead_s;
     oh.n += 1;
   }
+}
+
+void RuntimePredictor::Discount(const std::string& asset, const std::string& runtime, double keep) {
+  auto a = pairs_.find(asset);
+  if (a == pairs_.end()) return;
+  auto r = a->second.find(runtime);
+  if (r == a->second.end()) return;
+  Pair& p = r->second;
+  for (int i = 0; i < 4; ++i) {
+    p.h[i] *= keep;
+    for (int j = 0; j < 4; ++j) p.g[i][j] *= keep;
+  }
+  p.weight *= keep;
+  p.dirty = true;
 }
 
 std::optional<double> RuntimePredictor::TypicalInputBytes(const std::string& asset) const {
@@ -146,7 +168,8 @@ std::optional<std::pair<double, int>> RuntimePredictor::SpeedRatio(const std::st
 
 Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
   Prediction out;
-  auto finish = [&](double p50, double sigma) {
+  auto finish = [&](double p50, double sigma, double mean_sd) {
+    out.mean_log_sd = mean_sd;
     out.p50_s = std::max(p50, kMinSeconds);
     out.p90_s = out.p50_s * std::exp(kZ90 * sigma);
     out.log_sigma = sigma;
@@ -170,7 +193,7 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
         out.inputs["theta"] = own->theta;
         out.explain = "runtime model fitted on " + std::to_string(own->runs) + " runs";
       }
-      return finish(*p50, Sigma(*own));
+      return finish(*p50, Sigma(*own), Sigma(*own) / std::sqrt(std::max(1.0, own->weight)));
     }
   }
   // 2. Another runtime's runs of this asset × the speed ratio between the two
@@ -210,7 +233,18 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
         // Less certain than either part alone.
         double ratio_sigma = options_.prior_log_sigma / std::sqrt(1.0 + ratio.second);
         double sigma = std::sqrt(Sigma(*best) * Sigma(*best) + ratio_sigma * ratio_sigma);
-        return finish(*base * ratio.first, sigma);
+        // The ratio is shared; this asset may differ from it.
+        double var = Sigma(*best) * Sigma(*best) / std::max(1.0, best->weight) +
+                     ratio_sigma * ratio_sigma + options_.asset_speed_sd * options_.asset_speed_sd;
+        double log_p50 = std::log(*base * ratio.first);
+        if (own && own->weight > 0) {
+          // The pair's own few runs narrow the borrowed estimate (precision-weighted in log space).
+          double own_var = PooledVar() / own->weight;
+          log_p50 = (log_p50 / var + own->mean_log_d / own_var) / (1 / var + 1 / own_var);
+          var = 1 / (1 / var + 1 / own_var);
+          if (q.explain) out.explain += "; with " + std::to_string(own->runs) + " own run(s)";
+        }
+        return finish(std::exp(log_p50), sigma, std::sqrt(var));
       }
     }
   }
@@ -219,7 +253,8 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
     out.basis = "few_runs";
     out.observations = own->runs;
     if (q.explain) out.explain = "typical duration of " + std::to_string(own->runs) + " run(s)";
-    return finish(std::exp(own->mean_log_d), options_.prior_log_sigma);
+    return finish(std::exp(own->mean_log_d), options_.prior_log_sigma,
+                  std::sqrt(PooledVar() / std::max(1.0, own->weight)));
   }
   // 4. The asset's hint, 5. the prior.
   if (q.hint_s) {
@@ -231,14 +266,15 @@ Prediction RuntimePredictor::Predict(const PredictionQuery& q) const {
                     (q.hint_factor != 1 ? " × " + std::to_string(static_cast<int>(std::lround(q.hint_factor))) + " (fewer cores)" : "") +
                     " (no runs yet)";
     }
-    return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma);
+    return finish(*q.hint_s * q.hint_factor, options_.prior_log_sigma, options_.prior_log_sigma);
   }
   out.basis = "prior";
   if (q.explain) {
     out.inputs["prior_duration_s"] = options_.prior_duration_s;
     out.explain = "prior " + Seconds(options_.prior_duration_s) + " (no runs, no expected_duration)";
   }
-  return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma);
+  return finish(options_.prior_duration_s * q.hint_factor, 2 * options_.prior_log_sigma,
+                2 * options_.prior_log_sigma);
 }
 
 }  // namespace arbiter::cost

@@ -29,6 +29,9 @@ struct Prediction {
   double p50_s = 0;
   double p90_s = 0;
   double log_sigma = 0;  // spread of log duration behind p90
+  // Uncertainty of log p50 itself (what more runs would teach): posterior
+  // sampling explores on it; the deadline check adds it to log_sigma.
+  double mean_log_sd = 0;
   int observations = 0;  // runs behind it (own runs, or the borrowed ones)
   std::string basis;     // model | speed_ratio | few_runs | hint | prior
   std::string explain;   // one line for `plan` (empty unless the query asks)
@@ -41,6 +44,7 @@ struct PredictorOptions {
   double prior_log_sigma = 0.5;
   double prior_duration_s = 1800;
   double prior_overhead_weight = 3;  // runs' worth of weight of overhead priors
+  double asset_speed_sd = 0.3;  // how far one asset strays from a learned speed ratio
 };
 
 // What the caller knows about the run to predict.
@@ -62,6 +66,9 @@ class RuntimePredictor {
   RuntimePredictor& operator=(const RuntimePredictor&) = delete;
 
   void Add(const Observation& o);
+  // Keeps only `keep` of a pair's learned weight (a detected change, a new
+  // code version): the next runs refit it.
+  void Discount(const std::string& asset, const std::string& runtime, double keep);
   Prediction Predict(const PredictionQuery& q) const;
 
   // Runs of a pair seen so far.
@@ -95,6 +102,7 @@ class RuntimePredictor {
   const Pair* Find(const std::string& asset, const std::string& runtime) const;
   std::optional<double> ModelP50(const Pair& p, double s_gb, double cores) const;
   double Sigma(const Pair& p) const;
+  double PooledVar() const;
 
   PredictorOptions options_;
   std::map<std::string, std::map<std::string, Pair>> pairs_;  // asset -> runtime -> model
@@ -108,6 +116,8 @@ class RuntimePredictor {
   };
   std::map<std::string, std::map<std::string, std::vector<Both>>> both_;
   std::map<std::string, Overhead> overheads_;
+  double pooled_err_sum_ = 0;  // squared one-step-ahead log errors of every pair
+  double pooled_errs_ = 0;
   std::map<std::string, std::pair<double, double>> asset_input_;  // asset -> (weight, mean GB)
 };
 

@@ -26,6 +26,7 @@ struct TraceOutcome {
 struct TraceRecord {
   std::string asset;
   std::string partition;
+  std::string code_version;  // optional: a change discounts the asset's past
   std::optional<double> input_bytes;
   std::map<std::string, TraceOutcome> outcomes;  // by runtime name
   int line = 0;
@@ -36,7 +37,20 @@ Result<std::vector<TraceRecord>> ParseTrace(std::istream& in, const std::string&
 
 struct SimulationOptions {
   definitions::PlacementPolicy policy;  // kind cheapest unless said otherwise
-  double explore = 0;                   // exploration budget fraction
+  double explore = 0;                   // exploration budget fraction (0: greedy)
+  uint64_t seed = 0;                    // posterior draws
+  bool baseline = true;                 // also replay the catalog-only policy
+  bool choices = false;                 // keep every decision in the report
+};
+
+// One decision of the replay (kept when SimulationOptions::choices).
+struct SimulatedChoice {
+  int line = 0;
+  std::string asset;
+  std::string chosen;
+  std::string cheapest_actual;  // the record's cheapest runtime (deadline ignored)
+  std::string cheapest_expected;  // the policy's greedy choice (differs when exploring)
+  bool explored = false;
 };
 
 struct SimulationReport {
@@ -46,8 +60,31 @@ struct SimulationReport {
   double oracle_usd = 0;
   std::map<std::string, std::optional<double>> always_usd;  // nullopt: not in every record
   std::map<std::string, int> decisions;
+  std::map<std::string, std::map<std::string, int>> asset_decisions;  // asset -> runtime -> runs
   int explored = 0;
+  double explore_extra_predicted_usd = 0;  // what the budget counted
+  double explore_extra_actual_usd = 0;     // explored runs' cost minus the cheapest-expected runtime's
+  std::optional<double> catalog_only_usd;  // the same policy priced from the catalog, greedy
+  double per_asset_best_usd = 0;  // each asset on its own best single runtime
+  // Once each asset has had 10 runs: the policy's spend and each "always X".
+  int after10_records = 0;
+  double after10_policy_usd = 0;
+  std::map<std::string, std::optional<double>> after10_always_usd;
+  // Median |predicted / actual − 1| of the chosen runtime, for runs after the
+  // pair's 5th; nullopt without such runs.
+  std::optional<double> cost_error_median;
+  std::optional<double> duration_error_median;
+  int error_samples = 0;
+  // cheapest_within: runs finished by the deadline, and the cheapest per
+  // run among runtimes that meet it (the fastest where none does).
+  std::optional<int> deadline_met;
+  std::optional<double> deadline_oracle_usd;
+  std::vector<nlohmann::json> changes;  // ChangeEvent::ToJson, in order
+  std::vector<SimulatedChoice> choices;
   double regret_pct() const { return oracle_usd > 0 ? 100 * (policy_usd / oracle_usd - 1) : 0; }
+  // Lowest "always X" over the whole trace / once each asset had 10 runs.
+  std::optional<std::pair<std::string, double>> BestSingle() const;
+  std::optional<std::pair<std::string, double>> BestSingleAfter10() const;
   nlohmann::json ToJson() const;
 };
 

@@ -129,6 +129,7 @@ struct PlacementPolicy {
   Kind kind = Kind::kCheapest;
   std::string runtime;                // kFixed
   std::chrono::seconds deadline{0};   // kCheapestWithin
+  double level = 0.9;                 // kCheapestWithin: P(done by the deadline) to reach
   std::string ToString() const;       // "cheapest", "fixed: emr", "cheapest_within: 4h"
 };
 
@@ -188,6 +189,13 @@ struct ScheduleDef {
   SourceLocation location;
 };
 
+// The project's `placement:` section: how automatic placement learns.
+struct PlacementSettings {
+  double explore_budget = 0.05;  // share of spend exploration's extra may take
+  uint64_t seed = 0;             // posterior draws (a pure function of it)
+  SourceLocation location;
+};
+
 struct Project {
   std::string name;
   std::string root;          // absolute path of the project directory
@@ -197,6 +205,7 @@ struct Project {
   std::map<std::string, PartitionsEntry> partitions;
   std::map<std::string, RuntimeConfig> runtimes;
   PricingOverrides pricing;
+  PlacementSettings placement;
   std::map<std::string, ScheduleDef> schedules;
 
   const AssetDef* FindAsset(std::string_view key) const;

@@ -1,3 +1,4 @@
+#include <cstdint>
 #include "arbiter/definitions/project_loader.h"
 
 #include <algorithm>
@@ -18,7 +19,7 @@ namespace {
 
 const std::vector<std::string> kRootKeys = {"project", "include",  "storage", "defaults",
                                             "partitions", "assets", "runtimes", "pricing",
-                                            "schedules"};
+                                            "schedules", "placement"};
 const std::vector<std::string> kIncludedKeys = {"include", "partitions", "assets", "runtimes",
                                                 "pricing", "schedules"};
 
@@ -74,6 +75,15 @@ class Loader {
                         "e.g. postgresql://arbiter:${env:PGPASSWORD}@db.internal/arbiter");
         }
         project->storage_url = url;
+      }
+      yaml::Node pl = r.Get(main.root, "placement");
+      if (pl.IsDefined() && !pl.IsNull() &&
+          r.CheckKeys(pl, "'placement' (project settings)", {"explore_budget", "seed"})) {
+        project->placement.location = r.Loc(pl);
+        if (auto v = r.Number(pl, "explore_budget", 0, 0.99)) project->placement.explore_budget = *v;
+        if (auto v = r.Int(pl, "seed", 0, INT64_MAX)) {
+          project->placement.seed = static_cast<uint64_t>(*v);
+        }
       }
       yaml::Node d = r.Get(main.root, "defaults");
       if (d.IsDefined() && !d.IsNull()) internal::ParseDefaults({&r, d}, &defaults);
