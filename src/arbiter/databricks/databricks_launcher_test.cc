@@ -107,7 +107,9 @@ class DatabricksLauncherTest : public ::testing::Test {
     dir_.Write("jobs/job.py", kJob);
     dir_.Write("jobs/helper.py", "def line(i):\n    return 'line %d' % i\n");
     std::string why;
-    emulator_ = testing::Emulator::Start(&why, dir_.str());
+    // A run stays PENDING for 1 s (the last --start-delay wins), long enough for the
+    // follower's first poll to see it even on a loaded machine.
+    emulator_ = testing::Emulator::Start(&why, dir_.str(), {"--start-delay", "1"});
     ASSERT_TRUE(emulator_) << why;
     storage_ = std::move(storage::SqliteStorage::Open(":memory:")).value();
     project_.name = "test";
