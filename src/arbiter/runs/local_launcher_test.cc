@@ -281,7 +281,11 @@ TEST_F(LocalLauncherTest, ChildrenLeftBehindAreKilled) {
 // setsid() takes a child out of the job's process group; it still carries the
 // run's id in its environment, so it is found, killed, and the run says so.
 TEST_F(LocalLauncherTest, ChildrenThatLeftTheGroupAreFoundAndKilled) {
-  Asset({"sh", "-c", "setsid sleep 300 & echo $! > escaped.pid; echo started"});
+  // The job waits until the child has its own session, so it has left the group
+  // before the job ends (on a loaded machine setsid may not have run yet).
+  Asset({"sh", "-c",
+         "setsid sleep 300 & p=$!; echo $p > escaped.pid; "
+         "while [ \"$(ps -o sid= -p $p | tr -d ' ')\" != \"$p\" ]; do :; done; echo started"});
   auto result = Execute(NewRun("r1"));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->status, RunStatus::kSuccess) << result->reason;
