@@ -11,7 +11,7 @@ PACKAGES=(
   libhowardhinnant-date-dev tzdata
   libsqlite3-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-venv clang-14 libclang-rt-14-dev
+  python3 python3-venv clang-14 libclang-rt-14-dev procps
 )
 # Node and npm run the test-only S3 server. A machine that already has them (for
 # example Node 20 from NodeSource, whose nodejs package bundles npm and conflicts with
