@@ -116,6 +116,7 @@ runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
   o.runs_dir = (fs::path(project.root) / ".arbiter" / "runs").string();
   o.base_env = ProcessEnv(ctx);
   o.python_client_dir = PythonClientDir(o.base_env);
+  o.clock = ctx.env().clock;
   return o;
 }
 
@@ -164,6 +165,7 @@ runs::Launcher* Launchers::For(const definitions::RuntimeConfig& runtime) {
         databricks::DatabricksLauncherOptions o;
         o.python_client_dir = LocalOptionsFor(ctx_, project_).python_client_dir;
         o.instance_chooser = chooser_;
+        o.clock = ctx_.env().clock;
         slot = std::make_unique<databricks::DatabricksLauncher>(storage_, std::move(o));
         break;
       }

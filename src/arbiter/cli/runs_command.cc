@@ -191,7 +191,7 @@ int RunLogs(CommandContext& ctx, const LogsArgs& args) {
       }
       return kExitOk;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // follow: poll for more
+    ctx.env().clock->SleepFor(std::chrono::milliseconds(200));  // follow: poll for more
   }
 }
 
@@ -293,8 +293,9 @@ int RunCancel(CommandContext& ctx, const CancelArgs& args) {
     RecoverOrphanedRuns(ctx, p, *o->storage);
   }
   ctx.err() << "canceling run " << run->run_id << "...\n";
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
+  const Clock& clock = *ctx.env().clock;
+  const MonoTime deadline = clock.Monotonic() + std::chrono::seconds(args.wait_seconds);
+  while (clock.Monotonic() < deadline) {
     auto latest = o->storage->GetRun(run->run_id);
     if (latest.ok() && storage::IsTerminal(latest->status)) {
       ctx.out() << "run " << latest->run_id << ": " << storage::RunStatusName(latest->status);
@@ -302,7 +303,7 @@ int RunCancel(CommandContext& ctx, const CancelArgs& args) {
       ctx.out() << "\n";
       return latest->status == RunStatus::kCanceled ? kExitOk : kExitFailure;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // waiting on another process
+    clock.SleepFor(std::chrono::milliseconds(100));  // waiting on another process
   }
   ctx.out() << "run " << run->run_id << ": CANCELING (still stopping after " << args.wait_seconds
             << "s; 'arbiter runs' shows when it ends)\n";
@@ -328,6 +329,7 @@ int RunExecute(CommandContext& ctx, const ExecuteArgs& args) {
       o->storage.get(), &p, &ctx.env().env,
       [&](const definitions::RuntimeConfig& rt) { return launchers.For(rt); },
       std::max<int>(args.concurrency, args.recover ? static_cast<int>(todo.size()) : 1));
+  executor.SetClock(ctx.env().clock);
   // Runs end here too (detached and recovered ones): price them. Without a
   // catalog they still run; only their cost stays unknown.
   auto engine = OpenCostEngine(ctx, p, o->storage.get());

@@ -16,8 +16,10 @@
 #include "arbiter/databricks/submit_request.h"
 #include "arbiter/http/curl_http_client.h"
 #include "arbiter/pipes/params.h"
+#include "arbiter/runs/job_environment.h"
 #include "arbiter/runs/pipes_context.h"
 #include "arbiter/runs/process.h"
+#include "arbiter/runs/run_claim.h"
 
 namespace arbiter::databricks {
 
@@ -26,10 +28,6 @@ using runs::RunResult;
 using storage::RunStatus;
 
 namespace {
-
-TimePoint NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 std::string RunPrefix(const std::string& run_id) { return "runs/" + run_id; }
 std::string LogPrefix(const std::string& run_id) { return "logs/" + run_id; }
@@ -136,13 +134,14 @@ struct DatabricksLauncher::Session {
 };
 
 DatabricksLauncher::DatabricksLauncher(storage::Storage* storage, DatabricksLauncherOptions options)
-    : storage_(storage), options_(std::move(options)), self_(runs::CurrentProcess().ToString()) {
+    : storage_(storage), options_(std::move(options)), lifecycle_(storage, this) {
   http::HttpClient* transport = options_.transport;
   if (!transport) {
     curl_ = std::make_unique<http::CurlHttpClient>();
     transport = curl_.get();
   }
-  retrying_ = std::make_unique<http::RetryingHttpClient>(transport, options_.retry);
+  retrying_ =
+      std::make_unique<http::RetryingHttpClient>(transport, options_.retry, nullptr, options_.clock);
 }
 
 DatabricksLauncher::~DatabricksLauncher() = default;
@@ -157,12 +156,11 @@ Result<std::unique_ptr<DatabricksLauncher::Session>> DatabricksLauncher::Connect
     s->auth = std::make_unique<PatAuth>(config.token->text(), LookupOf(*request.env));
   } else if (config.client_id && config.client_secret) {
     ARBITER_ASSIGN_OR_RETURN(std::string client_id, config.client_id->Resolve(*request.env));
-    static const SystemClock kClock;
     OAuthM2MConfig oauth;
     oauth.host = *host;
     oauth.client_id = client_id;
     oauth.client_secret_ref = config.client_secret->text();
-    s->auth = std::make_unique<OAuthM2MAuth>(retrying_.get(), &kClock, oauth,
+    s->auth = std::make_unique<OAuthM2MAuth>(retrying_.get(), options_.clock, oauth,
                                              LookupOf(*request.env));
   } else {
     return InvalidArgumentError("runtime " + request.runtime->name + " has no credentials");
@@ -173,51 +171,262 @@ Result<std::unique_ptr<DatabricksLauncher::Session>> DatabricksLauncher::Connect
   return s;
 }
 
-Result<RunResult> DatabricksLauncher::Fail(const storage::RunRecord& run,
-                                           std::vector<RunStatus> from,
-                                           runs::RunRecorder& recorder, std::string reason,
-                                           const nlohmann::json& cursor) {
-  recorder.AddStatus("error", reason);
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor));
-  storage::RunUpdate u;
-  u.ended_at = NowSeconds();
-  u.failure_reason = reason;
-  ARBITER_RETURN_IF_ERROR(storage_->TransitionRun(run.run_id, from, RunStatus::kFailure, u).status());
-  return RunResult{RunStatus::kFailure, std::move(reason)};
+namespace {
+
+using Phase = runs::JobState::Phase;
+
+// One Databricks run, from its runs/get state, its pipes message chunks and the driver
+// logs delivered into the staging area.
+class DatabricksJob final : public runs::PlatformJob {
+ public:
+  DatabricksJob(std::unique_ptr<DatabricksLauncher::Session> session, int64_t databricks_run_id,
+                const runs::RunRequest& request, runs::RunRecorder& recorder,
+                const DatabricksLauncherOptions& options)
+      : session_(std::move(session)),
+        id_(databricks_run_id),
+        id_text_(std::to_string(databricks_run_id)),
+        run_id_(request.run.run_id),
+        region_(request.runtime->databricks.region.value_or("")),
+        recorder_(recorder),
+        clock_(options.clock),
+        processor_(&recorder, pipes::ProcessorOptions()) {
+    const nlohmann::json& cur =
+        request.run.reader_cursor.is_object() ? request.run.reader_cursor : nlohmann::json::object();
+    auto at = [&](const char* key) {
+      return cur.contains(key) && cur[key].is_number_integer() ? cur[key].get<int64_t>() : 0;
+    };
+    processor_.RestoreSession(cur.value("opened", false), cur.value("closed", false));
+    pipes::BlobReaderOptions reader_options = options.pipes_reader;
+    reader_options.first_chunk = std::max<int64_t>(1, at("next_chunk"));
+    reader_ = std::make_unique<pipes::BlobChunkMessageReader>(
+        session_->staging.get(), RunPrefix(run_id_) + "/messages", &processor_, options.clock,
+        reader_options);
+    logs_[0] = {pipes::StdStream::kStdout, "stdout", at("stdout")};
+    logs_[1] = {pipes::StdStream::kStderr, "stderr", at("stderr")};
+    url_noted_ = cur.value("url_noted", false);
+    cluster_id_ = cur.value("cluster_id", std::string());
+  }
+
+  Result<runs::JobState> Poll() override {
+    Result<RunState> polled = session_->jobs->GetRun(id_);
+    if (!polled.ok()) {
+      const Status& e = polled.status();
+      if (e.code() == StatusCode::kNotFound ||
+          (e.code() == StatusCode::kInvalidArgument &&
+           e.message().find("does not exist") != std::string::npos)) {
+        return NotFoundError("Databricks run " + id_text_ +
+                             " no longer exists (deleted, or expired after 60 days); its "
+                             "outcome is unknown: " + e.message());
+      }
+      if (e.code() == StatusCode::kPermissionDenied) {
+        return PermissionDeniedError(
+            "cannot follow Databricks run " + id_text_ + ": " + e.message() +
+            "; renew the runtime's credentials (the Databricks run itself may still be going: "
+            "cancel it there or re-run after fixing the token)");
+      }
+      // Anything else (after the HTTP client's own retries) is polled again.
+      return UnavailableError("polling Databricks run " + id_text_ + ": " + e.message());
+    }
+    state_ = std::move(*polled);
+    if (!url_noted_ && !state_.run_page_url.empty()) {
+      url_noted_ = true;
+      recorder_.AddStatus("info", "Databricks run page: " + state_.run_page_url,
+                          {{"run_page_url", state_.run_page_url}});
+    }
+    if (cluster_id_.empty() && !state_.cluster_id.empty()) cluster_id_ = state_.cluster_id;
+    runs::JobState s;
+    s.description = "Databricks run " + id_text_ + " " + state_.life_cycle_state +
+                    (state_.state_message.empty() ? "" : ": " + state_.state_message);
+    s.data = {{"life_cycle_state", state_.life_cycle_state},
+              {"result_state", state_.result_state}};
+    if (!state_.terminal()) {
+      // The run counts as started once Databricks accepted it (its cluster may still be coming).
+      s.phase = Phase::kRunning;
+      return s;
+    }
+    const std::string& rs = state_.result_state;
+    const std::string said = state_.state_message.empty() ? "" : ": " + state_.state_message;
+    if (state_.life_cycle_state == "INTERNAL_ERROR") {
+      s.phase = Phase::kFailed;
+      s.reason = "Databricks internal error in run " + id_text_ + said;
+    } else if (rs == "SUCCESS" || rs == "SUCCESS_WITH_FAILURES") {
+      s.phase = Phase::kSucceeded;
+    } else if (rs == "CANCELED") {
+      s.phase = Phase::kCanceled;
+      s.reason = "canceled on Databricks" + said;
+    } else if (rs == "TIMEDOUT") {
+      s.phase = Phase::kFailed;
+      s.reason = "Databricks timed the run out (timeout_seconds from compute.max_duration)" + said;
+    } else {
+      s.phase = Phase::kFailed;
+      s.reason = "Databricks run " + id_text_ + " " + (rs.empty() ? state_.life_cycle_state : rs) +
+                 said;
+    }
+    return s;
+  }
+
+  Status ReadOutput(bool at_end, bool* more) override {
+    *more = false;
+    ReadLogs(at_end);
+    if (!at_end) {
+      reader_->Poll();
+    } else if (state_.execution_ms == 0 && !processor_.received_opened()) {
+      // The job never ran (canceled or failed while the cluster started): no late chunks.
+      reader_->Poll();
+      processor_.Finish();
+    } else {
+      pipes::JobFinishedSignal finished(clock_);
+      finished.Notify();
+      reader_->Drain(finished);
+    }
+    return Status::Ok();
+  }
+
+  Status RequestStop(bool force) override {
+    if (force) return Status::Ok();  // runs/cancel is the only stop there is
+    recorder_.AddStatus("info", "asking Databricks to cancel run " + id_text_);
+    Status s = session_->jobs->Cancel(id_);
+    if (!s.ok()) return Status(s.code(), "runs/cancel failed: " + s.message());
+    return s;
+  }
+
+  void Finish(RunResult& result) override {
+    if (result.status == RunStatus::kFailure && state_.task_run_id != 0) {
+      Result<RunOutput> out = session_->jobs->GetOutput(state_.task_run_id);
+      if (out.ok()) {
+        if (!out->error.empty()) {
+          if (out->error != state_.state_message) result.reason += "; " + out->error;
+          recorder_.AddStatus("error", "Databricks: " + out->error,
+                              {{"error_trace", out->error_trace}});
+        }
+        if (out->logs_truncated) {
+          recorder_.AddStatus("warning", "Databricks says the run's logs were truncated");
+        }
+      } else {
+        recorder_.AddStatus("warning", "cannot fetch the run's output: " + out.status().message());
+      }
+    }
+    result.usage = UsageOf(state_, region_);
+    if (result.usage->spot_interrupted) {
+      recorder_.AddStatus("warning", "spot capacity was lost during the run");
+    }
+    // The run's pipes objects go; code (shared by content) and delivered logs stay.
+    if (Status s = reader_->Cleanup(); !s.ok()) {
+      recorder_.AddStatus("warning", "cannot delete the run's pipes messages: " + s.message());
+    }
+    if (Status s = session_->staging->Delete(RunPrefix(run_id_) + "/context.json"); !s.ok()) {
+      recorder_.AddStatus("warning", "cannot delete the run's pipes context: " + s.message());
+    }
+  }
+
+  nlohmann::json Cursor() const override {
+    return nlohmann::json{{"databricks_run_id", id_},
+                          {"next_chunk", reader_->next_chunk()},
+                          {"opened", processor_.received_opened()},
+                          {"closed", processor_.received_closed()},
+                          {"stdout", logs_[0].offset},
+                          {"stderr", logs_[1].offset},
+                          {"url_noted", url_noted_},
+                          {"cluster_id", cluster_id_}};
+  }
+
+ private:
+  // Driver logs: whole lines while the run goes on, the rest at the end.
+  void ReadLogs(bool at_end) {
+    if (cluster_id_.empty()) cluster_id_ = state_.cluster_id;
+    if (cluster_id_.empty()) return;
+    for (LogTail& log : logs_) {
+      const std::string key = LogPrefix(run_id_) + "/" + cluster_id_ + "/driver/" + log.name;
+      Result<std::optional<std::string>> data = session_->staging->ReadFrom(key, log.offset);
+      if (!data.ok()) {
+        if (at_end) {
+          recorder_.AddStatus("warning", "cannot read the driver's " + std::string(log.name) +
+                                             " log: " + data.status().message());
+        }
+        continue;
+      }
+      if (!*data) continue;
+      std::string_view text = **data;
+      size_t consumed = 0;
+      while (true) {
+        size_t nl = text.find('\n', consumed);
+        if (nl == std::string_view::npos) break;
+        std::string_view line = text.substr(consumed, nl - consumed);
+        recorder_.AddOutputLine(log.stream, line, line.size());
+        consumed = nl + 1;
+      }
+      if (at_end && consumed < text.size()) {
+        std::string_view line = text.substr(consumed);
+        recorder_.AddOutputLine(log.stream, line, line.size());
+        consumed = text.size();
+      }
+      log.offset += static_cast<int64_t>(consumed);
+      if (at_end && text.empty() && log.offset > 0) {
+        Result<std::optional<int64_t>> size = session_->staging->Size(key);
+        if (size.ok() && size->has_value() && **size < log.offset) {
+          recorder_.AddStatus("warning", "the driver's " + std::string(log.name) + " log is " +
+                                             std::to_string(**size) + " bytes, shorter than the " +
+                                             std::to_string(log.offset) +
+                                             " already read: log delivery truncated it, so its "
+                                             "last lines may be missing");
+        }
+      }
+    }
+  }
+
+  std::unique_ptr<DatabricksLauncher::Session> session_;
+  int64_t id_;
+  std::string id_text_;
+  std::string run_id_;
+  std::string region_;
+  runs::RunRecorder& recorder_;
+  const Clock* clock_;
+  pipes::MessageProcessor processor_;
+  std::unique_ptr<pipes::BlobChunkMessageReader> reader_;
+  LogTail logs_[2];
+  bool url_noted_ = false;
+  std::string cluster_id_;
+  RunState state_;
+};
+
+}  // namespace
+
+runs::FollowOptions DatabricksLauncher::follow_options() const {
+  runs::FollowOptions f;
+  f.poll_initial = options_.poll_initial;
+  f.poll_max = options_.poll_max;
+  f.jitter = 0.2;
+  f.cancel_check = options_.cancel_check_interval;
+  f.stop_timeout = options_.cancel_wait;
+  // max_poll_failures counts the failure that gives up; the lifecycle counts those tolerated.
+  f.max_poll_errors = std::max(0, options_.max_poll_failures - 1);
+  f.clock = options_.clock;
+  return f;
 }
 
-Result<RunResult> DatabricksLauncher::Execute(const runs::RunRequest& request,
-                                              const runs::CancelSignal& cancel) {
-  const storage::RunRecord& run = request.run;
-  runs::RunRecorder recorder(storage_, run, options_.recorder);
-  storage::RunUpdate starting;
-  starting.owner = self_;
-  // STARTING: the executor already took a slot of the runtime for it.
-  ARBITER_ASSIGN_OR_RETURN(
-      bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued, RunStatus::kStarting},
-                                          RunStatus::kStarting, starting));
-  if (!moved) {
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
-    return RunResult{now.status, "run was " + std::string(storage::RunStatusName(now.status)) +
-                                     " before it started"};
-  }
+runs::RecorderOptions DatabricksLauncher::recorder_options() const {
+  runs::RecorderOptions r = options_.recorder;
+  r.clock = options_.clock;
+  return r;
+}
+
+Result<std::unique_ptr<runs::PlatformJob>> DatabricksLauncher::Submit(
+    const runs::RunRequest& request, runs::RunRecorder& recorder) {
   Result<std::unique_ptr<Session>> session = Connect(request);
   if (!session.ok()) {
-    return Fail(run, {RunStatus::kStarting}, recorder,
-                "cannot reach Databricks: " + session.status().message(), nlohmann::json::object());
+    return Status(session.status().code(),
+                  "cannot reach Databricks: " + session.status().message());
   }
-  return Submit(request, **session, recorder, cancel);
+  return SubmitWith(request, std::move(*session), recorder);
 }
 
-Result<RunResult> DatabricksLauncher::Submit(const runs::RunRequest& request, Session& session,
-                                             runs::RunRecorder& recorder,
-                                             const runs::CancelSignal& cancel) {
+Result<std::unique_ptr<runs::PlatformJob>> DatabricksLauncher::SubmitWith(
+    const runs::RunRequest& request, std::unique_ptr<Session> owned, runs::RunRecorder& recorder) {
+  Session& session = *owned;
   const storage::RunRecord& run = request.run;
   const definitions::DatabricksRuntimeConfig& config = request.runtime->databricks;
   const definitions::AssetDef& asset = *request.asset;
-  auto fail = [&](std::string reason) {
-    return Fail(run, {RunStatus::kStarting}, recorder, std::move(reason), nlohmann::json::object());
-  };
+  auto fail = [](std::string reason) { return FailedPreconditionError(std::move(reason)); };
   if (asset.job.kind == definitions::JobKind::kCommand) {
     return fail("asset " + run.asset_key +
                 " is a command job; the Databricks runtime runs pyspark and python jobs only");
@@ -238,13 +447,12 @@ Result<RunResult> DatabricksLauncher::Submit(const runs::RunRequest& request, Se
     }
     spec.instances = *chosen;
   }
-  for (const auto& [name, value] : asset.job.env) {
-    // Never a resolved secret: Databricks shows spark_env_vars to whoever views the run.
-    Result<std::string> v =
-        value.ResolveForJob(*request.env, definitions::JobEnvTarget::kDatabricksJob);
-    if (!v.ok()) return fail(v.status().WithContext("environment variable " + name).message());
-    spec.job_env[name] = *v;
-  }
+  // Never a resolved secret: Databricks shows spark_env_vars to whoever views the run.
+  // ARBITER_* and the pipes bootstrap are added by the request builder (spec fields).
+  Result<std::map<std::string, std::string>> job_env =
+      runs::JobEnvironment(request, definitions::JobEnvTarget::kDatabricksJob, nullptr);
+  if (!job_env.ok()) return fail(job_env.status().message());
+  spec.job_env = std::move(*job_env);
 
   // The code, content-addressed: runs of the same code share it, others never overwrite it.
   Result<JobCode> code = CollectJobCode(request.project->root, asset.job.script,
@@ -285,49 +493,22 @@ Result<RunResult> DatabricksLauncher::Submit(const runs::RunRequest& request, Se
   nlohmann::json cursor = {{"databricks_run_id", *submitted}};
   recorder.AddStatus("info", "submitted Databricks run " + std::to_string(*submitted),
                      {{"databricks_run_id", *submitted}});
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor));
   storage::RunUpdate running;
-  running.started_at = NowSeconds();
+  running.started_at = options_.clock->Now();
   running.external_id = std::to_string(*submitted);
-  ARBITER_ASSIGN_OR_RETURN(bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kStarting},
-                                                               RunStatus::kRunning, running));
-  if (!moved) {  // `arbiter cancel` got in between: keep the id, the loop sees CANCELING
-    ARBITER_RETURN_IF_ERROR(storage_
-                                ->TransitionRun(run.run_id, {RunStatus::kCanceling},
-                                                RunStatus::kCanceling, running)
-                                .status());
-  }
+  ARBITER_RETURN_IF_ERROR(
+      runs::StoreExternalIds(*storage_, run, running, /*running=*/true, cursor, recorder));
   runs::RunRequest started = request;
-  started.run.started_at = running.started_at;
-  started.run.external_id = *running.external_id;
   started.run.reader_cursor = cursor;
-  return Follow(started, session, *submitted, recorder, cancel);
+  return std::unique_ptr<runs::PlatformJob>(
+      std::make_unique<DatabricksJob>(std::move(owned), *submitted, started, recorder, options_));
 }
 
-Result<RunResult> DatabricksLauncher::Reattach(const runs::RunRequest& request,
-                                               const runs::CancelSignal& cancel) {
+Result<std::unique_ptr<runs::PlatformJob>> DatabricksLauncher::Resume(
+    const runs::RunRequest& request, runs::RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
-  runs::RunRecorder recorder(storage_, run, options_.recorder);
-  storage::RunUpdate claim;
-  claim.owner = self_;
-  claim.if_owner = run.owner;
-  ARBITER_ASSIGN_OR_RETURN(bool claimed,
-                           storage_->TransitionRun(run.run_id, {run.status}, run.status, claim));
-  if (!claimed)
-    return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
-  if (run.status == RunStatus::kQueued) {
-    storage::RunUpdate u;
-    u.ended_at = NowSeconds();
-    u.failure_reason = "orchestrator stopped before the run started";
-    ARBITER_RETURN_IF_ERROR(
-        storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u)
-            .status());
-    return RunResult{RunStatus::kCanceled, *u.failure_reason};
-  }
-  const std::vector<RunStatus> active = {RunStatus::kStarting, RunStatus::kRunning,
-                                         RunStatus::kCanceling};
   int64_t databricks_run_id = 0;
-  if (run.reader_cursor.contains("databricks_run_id") &&
+  if (run.reader_cursor.is_object() && run.reader_cursor.contains("databricks_run_id") &&
       run.reader_cursor["databricks_run_id"].is_number_integer()) {
     databricks_run_id = run.reader_cursor["databricks_run_id"].get<int64_t>();
   } else if (!run.external_id.empty()) {
@@ -341,304 +522,22 @@ Result<RunResult> DatabricksLauncher::Reattach(const runs::RunRequest& request,
     recorder.AddStatus("info", "the previous arbiter (" + run.owner +
                                    ") stopped before storing the Databricks run id; "
                                    "submitting again with the same idempotency token");
-    return Submit(request, **session, recorder, cancel);
+    return SubmitWith(request, std::move(*session), recorder);
   }
   if (databricks_run_id == 0) {
-    return Fail(run, active, recorder,
-                std::string(runs::kOrchestratorStoppedReason) +
-                    " (before Databricks accepted the run, or before its id was stored)",
-                run.reader_cursor);
+    return FailedPreconditionError(
+        std::string(runs::kOrchestratorStoppedReason) +
+        " (before Databricks accepted the run, or before its id was stored)");
   }
   if (!session.ok()) {
-    return Fail(run, active, recorder,
-                "cannot reach Databricks to follow run " + std::to_string(databricks_run_id) +
-                    ": " + session.status().message(),
-                run.reader_cursor);
+    return Status(session.status().code(), "cannot reach Databricks to follow run " +
+                                               std::to_string(databricks_run_id) + ": " +
+                                               session.status().message());
   }
   recorder.AddStatus("info", "re-attached to Databricks run " + std::to_string(databricks_run_id) +
                                  " after the previous arbiter (" + run.owner + ") stopped");
-  return Follow(request, **session, databricks_run_id, recorder, cancel);
-}
-
-Result<RunResult> DatabricksLauncher::Follow(const runs::RunRequest& request, Session& session,
-                                             int64_t databricks_run_id,
-                                             runs::RunRecorder& recorder,
-                                             const runs::CancelSignal& cancel) {
-  using SteadyClock = std::chrono::steady_clock;
-  const storage::RunRecord& run = request.run;
-  const nlohmann::json& cur = run.reader_cursor;
-  const std::string id_text = std::to_string(databricks_run_id);
-  auto at = [&](const char* key) {
-    return cur.contains(key) && cur[key].is_number_integer() ? cur[key].get<int64_t>() : 0;
-  };
-  pipes::ProcessorOptions popts;
-  pipes::MessageProcessor processor(&recorder, popts);
-  processor.RestoreSession(cur.value("opened", false), cur.value("closed", false));
-  pipes::BlobReaderOptions reader_options = options_.pipes_reader;
-  reader_options.first_chunk = std::max<int64_t>(1, at("next_chunk"));
-  static const SystemClock kClock;
-  pipes::BlobChunkMessageReader reader(session.staging.get(), RunPrefix(run.run_id) + "/messages",
-                                       &processor, &kClock, reader_options);
-  LogTail logs[2] = {{pipes::StdStream::kStdout, "stdout", at("stdout")},
-                     {pipes::StdStream::kStderr, "stderr", at("stderr")}};
-  std::string last_state = cur.value("state", std::string());
-  bool url_noted = cur.value("url_noted", false);
-  bool cancel_sent = cur.value("cancel_sent", false);
-  std::string cluster_id = cur.value("cluster_id", std::string());
-
-  auto cursor = [&] {
-    return nlohmann::json{{"databricks_run_id", databricks_run_id},
-                          {"next_chunk", reader.next_chunk()},
-                          {"opened", processor.received_opened()},
-                          {"closed", processor.received_closed()},
-                          {"stdout", logs[0].offset},
-                          {"stderr", logs[1].offset},
-                          {"state", last_state},
-                          {"url_noted", url_noted},
-                          {"cancel_sent", cancel_sent},
-                          {"cluster_id", cluster_id}};
-  };
-  const std::vector<RunStatus> active = {RunStatus::kStarting, RunStatus::kRunning,
-                                         RunStatus::kCanceling};
-  // Driver logs: whole lines while the run goes on, the rest at the end.
-  auto read_logs = [&](bool at_end) {
-    if (cluster_id.empty()) return;
-    for (LogTail& log : logs) {
-      const std::string key = LogPrefix(run.run_id) + "/" + cluster_id + "/driver/" + log.name;
-      Result<std::optional<std::string>> data = session.staging->ReadFrom(key, log.offset);
-      if (!data.ok()) {
-        if (at_end) recorder.AddStatus("warning", "cannot read the driver's " + std::string(log.name) +
-                                                      " log: " + data.status().message());
-        continue;
-      }
-      if (!*data) continue;
-      std::string_view text = **data;
-      size_t consumed = 0;
-      while (true) {
-        size_t nl = text.find('\n', consumed);
-        if (nl == std::string_view::npos) break;
-        std::string_view line = text.substr(consumed, nl - consumed);
-        recorder.AddOutputLine(log.stream, line, line.size());
-        consumed = nl + 1;
-      }
-      if (at_end && consumed < text.size()) {
-        std::string_view line = text.substr(consumed);
-        recorder.AddOutputLine(log.stream, line, line.size());
-        consumed = text.size();
-      }
-      log.offset += static_cast<int64_t>(consumed);
-      if (at_end && text.empty() && log.offset > 0) {
-        Result<std::optional<int64_t>> size = session.staging->Size(key);
-        if (size.ok() && size->has_value() && **size < log.offset) {
-          recorder.AddStatus("warning", "the driver's " + std::string(log.name) + " log is " +
-                                            std::to_string(**size) + " bytes, shorter than the " +
-                                            std::to_string(log.offset) +
-                                            " already read: log delivery truncated it, so its "
-                                            "last lines may be missing");
-        }
-      }
-    }
-  };
-
-  std::optional<SteadyClock::time_point> deadline;
-  const auto& max_duration = request.asset->compute.max_duration;
-  if (max_duration) {
-    auto elapsed = NowSeconds() - run.started_at.value_or(NowSeconds());
-    deadline = SteadyClock::now() + (*max_duration - elapsed);
-  }
-  enum class Stop { kNone, kCancel, kTimeout } stop = Stop::kNone;
-  std::string stop_reason;
-  std::optional<SteadyClock::time_point> cancel_sent_at;
-  if (cancel_sent) cancel_sent_at = SteadyClock::now();
-  auto send_cancel = [&](Stop why, std::string reason) -> Status {
-    stop = why;
-    stop_reason = std::move(reason);
-    recorder.AddStatus("warning", stop_reason + "; asking Databricks to cancel run " + id_text);
-    Status s = session.jobs->Cancel(databricks_run_id);
-    if (!s.ok()) {
-      recorder.AddStatus("error", "runs/cancel failed: " + s.message());
-      return s;
-    }
-    cancel_sent = true;
-    cancel_sent_at = SteadyClock::now();
-    return Status::Ok();
-  };
-
-  std::mt19937 rng(std::random_device{}());
-  std::chrono::milliseconds interval = options_.poll_initial;
-  SteadyClock::time_point last_cancel_check = SteadyClock::now();
-  int poll_failures = 0;
-  RunState state;
-  while (true) {
-    Result<RunState> polled = session.jobs->GetRun(databricks_run_id);
-    if (!polled.ok()) {
-      const Status& e = polled.status();
-      if (e.code() == StatusCode::kNotFound ||
-          (e.code() == StatusCode::kInvalidArgument &&
-           e.message().find("does not exist") != std::string::npos)) {
-        return Fail(run, active, recorder,
-                    "Databricks run " + id_text +
-                        " no longer exists (deleted, or expired after 60 days); its outcome is "
-                        "unknown: " + e.message(),
-                    cursor());
-      }
-      if (e.code() == StatusCode::kPermissionDenied) {
-        return Fail(run, active, recorder,
-                    "cannot follow Databricks run " + id_text + ": " + e.message() +
-                        "; renew the credentials of runtime " + request.runtime->name +
-                        " (the Databricks run itself may still be going: cancel it there or "
-                        "re-run after fixing the token)",
-                    cursor());
-      }
-      if (++poll_failures >= options_.max_poll_failures) {
-        return Fail(run, active, recorder,
-                    "cannot follow Databricks run " + id_text + " after " +
-                        std::to_string(poll_failures) + " failed polls: " + e.message(),
-                    cursor());
-      }
-      recorder.AddStatus("warning", "polling Databricks run " + id_text + " failed (will retry): " +
-                                        e.message());
-    } else {
-      poll_failures = 0;
-      state = std::move(*polled);
-      const std::string seen = state.life_cycle_state + ": " + state.state_message;
-      if (seen != last_state) {
-        last_state = seen;
-        interval = options_.poll_initial;
-        recorder.AddStatus("info",
-                           "Databricks run " + id_text + " " + state.life_cycle_state +
-                               (state.state_message.empty() ? "" : ": " + state.state_message),
-                           {{"life_cycle_state", state.life_cycle_state},
-                            {"result_state", state.result_state}});
-      }
-      if (!url_noted && !state.run_page_url.empty()) {
-        url_noted = true;
-        recorder.AddStatus("info", "Databricks run page: " + state.run_page_url,
-                           {{"run_page_url", state.run_page_url}});
-      }
-      if (cluster_id.empty() && !state.cluster_id.empty()) cluster_id = state.cluster_id;
-    }
-    read_logs(false);
-    reader.Poll();
-    ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-    if (polled.ok() && state.terminal()) break;
-
-    const auto now = SteadyClock::now();
-    if (stop == Stop::kNone) {
-      if (cancel.requested()) {
-        (void)storage_->TransitionRun(run.run_id, {RunStatus::kRunning}, RunStatus::kCanceling, {});
-        (void)send_cancel(Stop::kCancel, "canceled: " + cancel.reason());
-      } else if (deadline && now >= *deadline) {
-        (void)send_cancel(Stop::kTimeout,
-                          "timed out after " + FormatDuration(*max_duration) +
-                              " (compute.max_duration)");
-      } else if (cancel_sent || now - last_cancel_check >= options_.cancel_check_interval) {
-        last_cancel_check = now;
-        ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage_->GetRun(run.run_id));
-        if (latest.status == RunStatus::kCanceling || cancel_sent) {
-          (void)send_cancel(Stop::kCancel, "canceled by `arbiter cancel`");
-        }
-      }
-    } else if (!cancel_sent) {
-      (void)send_cancel(stop, stop_reason);  // the first runs/cancel failed: try again
-    } else if (cancel_sent_at && now - *cancel_sent_at >= options_.cancel_wait) {
-      return Fail(run, active, recorder,
-                  stop_reason + "; Databricks did not confirm the cancel of run " + id_text +
-                      " within " + FormatDuration(options_.cancel_wait) + ", check it there",
-                  cursor());
-    }
-    if (stop != Stop::kNone) interval = options_.poll_initial;
-    // Jittered, so many runs polled together spread out (rate limits are per workspace).
-    std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    const auto wake = SteadyClock::now() + std::chrono::milliseconds(static_cast<int64_t>(
-                                               static_cast<double>(interval.count()) * jitter(rng)));
-    // A cancel cuts the wait short: checked here every cancel_check_interval.
-    while (SteadyClock::now() < wake) {
-      std::this_thread::sleep_for(std::min<SteadyClock::duration>(
-          options_.cancel_check_interval, wake - SteadyClock::now()));
-      if (stop != Stop::kNone) continue;
-      if (cancel.requested()) break;
-      Result<storage::RunRecord> latest = storage_->GetRun(run.run_id);
-      if (latest.ok() && latest->status == RunStatus::kCanceling) break;
-    }
-    interval = std::min(options_.poll_max,
-                        std::chrono::milliseconds(static_cast<int64_t>(interval.count() * 1.5)));
-  }
-
-  // Terminal: the rest of the logs and messages, then the outcome.
-  if (cluster_id.empty()) cluster_id = state.cluster_id;
-  read_logs(true);
-  if (state.execution_ms == 0 && !processor.received_opened()) {
-    // The job never ran (canceled or failed while the cluster started): no late chunks.
-    reader.Poll();
-    processor.Finish();
-  } else {
-    pipes::JobFinishedSignal finished;
-    finished.Notify();
-    reader.Drain(finished);
-  }
-
-  RunResult result;
-  const std::string& rs = state.result_state;
-  const std::string said = state.state_message.empty() ? "" : ": " + state.state_message;
-  if (state.life_cycle_state == "INTERNAL_ERROR") {
-    result = {RunStatus::kFailure, "Databricks internal error in run " + id_text + said};
-  } else if (rs == "SUCCESS" || rs == "SUCCESS_WITH_FAILURES") {
-    if (recorder.closed_exception()) {
-      result = {RunStatus::kFailure, "the job reported an exception: " + *recorder.closed_exception()};
-    } else {
-      result = {RunStatus::kSuccess, ""};
-    }
-  } else if (rs == "CANCELED") {
-    if (stop == Stop::kTimeout) {
-      result = {RunStatus::kFailure, stop_reason};
-    } else {
-      result = {RunStatus::kCanceled,
-                stop == Stop::kCancel ? stop_reason : "canceled on Databricks" + said};
-    }
-  } else if (rs == "TIMEDOUT") {
-    result = {RunStatus::kFailure, "Databricks timed the run out (timeout_seconds from "
-                                   "compute.max_duration)" + said};
-  } else {
-    result = {RunStatus::kFailure,
-              "Databricks run " + id_text + " " + (rs.empty() ? state.life_cycle_state : rs) + said};
-  }
-  if (result.status == RunStatus::kFailure && state.task_run_id != 0) {
-    Result<RunOutput> out = session.jobs->GetOutput(state.task_run_id);
-    if (out.ok()) {
-      if (!out->error.empty()) {
-        if (out->error != state.state_message) result.reason += "; " + out->error;
-        recorder.AddStatus("error", "Databricks: " + out->error,
-                           {{"error_trace", out->error_trace}});
-      }
-      if (out->logs_truncated) {
-        recorder.AddStatus("warning", "Databricks says the run's logs were truncated");
-      }
-    } else {
-      recorder.AddStatus("warning", "cannot fetch the run's output: " + out.status().message());
-    }
-  }
-  if (result.status == RunStatus::kFailure && recorder.closed_exception() &&
-      result.reason.find(*recorder.closed_exception()) == std::string::npos) {
-    result.reason += "; the job reported: " + *recorder.closed_exception();
-  }
-  result.usage = UsageOf(state, request.runtime->databricks.region.value_or(""));
-  if (result.usage->spot_interrupted) {
-    recorder.AddStatus("warning", "spot capacity was lost during the run");
-  }
-  recorder.AddStatus(result.status == RunStatus::kSuccess ? "info" : "error",
-                     "ended: " + std::string(storage::RunStatusName(result.status)) +
-                         (result.reason.empty() ? "" : ": " + result.reason),
-                     {{"usage", runs::UsageToJson(*result.usage)}});
-  // The run's pipes objects go; code (shared by content) and delivered logs stay.
-  if (Status s = reader.Cleanup(); !s.ok()) {
-    recorder.AddStatus("warning", "cannot delete the run's pipes messages: " + s.message());
-  }
-  if (Status s = session.staging->Delete(RunPrefix(run.run_id) + "/context.json"); !s.ok()) {
-    recorder.AddStatus("warning", "cannot delete the run's pipes context: " + s.message());
-  }
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-  return recorder.End(std::move(result), active);
+  return std::unique_ptr<runs::PlatformJob>(std::make_unique<DatabricksJob>(
+      std::move(*session), databricks_run_id, request, recorder, options_));
 }
 
 Status CheckDatabricksCredentials(const definitions::RuntimeConfig& runtime,

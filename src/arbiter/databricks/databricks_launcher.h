@@ -22,6 +22,7 @@
 #include "arbiter/pipes/channels.h"
 #include "arbiter/runs/instance_chooser.h"
 #include "arbiter/runs/launcher.h"
+#include "arbiter/runs/run_follower.h"
 #include "arbiter/runs/run_recorder.h"
 
 namespace arbiter::databricks {
@@ -44,35 +45,45 @@ struct DatabricksLauncherOptions {
   int max_poll_failures = 10;
   pipes::BlobReaderOptions pipes_reader;
   runs::RecorderOptions recorder;
+  const Clock* clock = &RealClock();
 };
 
-class DatabricksLauncher final : public runs::Launcher {
+// Runs go through the one run lifecycle (runs/run_follower.h); this class is the Databricks
+// part: submitting, finding a run again, and the job (runs/get, pipes chunks, driver logs).
+class DatabricksLauncher final : public runs::Launcher, private runs::Platform {
  public:
   DatabricksLauncher(storage::Storage* storage, DatabricksLauncherOptions options);
   ~DatabricksLauncher() override;
 
   Result<runs::RunResult> Execute(const runs::RunRequest& request,
-                                  const runs::CancelSignal& cancel) override;
+                                  const runs::CancelSignal& cancel) override {
+    return lifecycle_.Execute(request, cancel);
+  }
   Result<runs::RunResult> Reattach(const runs::RunRequest& request,
-                                   const runs::CancelSignal& cancel) override;
+                                   const runs::CancelSignal& cancel) override {
+    return lifecycle_.Reattach(request, cancel);
+  }
+
+  struct Session;  // a workspace connection: auth, REST, Jobs API, staging area
 
  private:
-  struct Session;
+  Result<std::unique_ptr<runs::PlatformJob>> Submit(const runs::RunRequest& request,
+                                                    runs::RunRecorder& recorder) override;
+  Result<std::unique_ptr<runs::PlatformJob>> Resume(const runs::RunRequest& request,
+                                                    runs::RunRecorder& recorder) override;
+  runs::FollowOptions follow_options() const override;
+  runs::RecorderOptions recorder_options() const override;
+
   Result<std::unique_ptr<Session>> Connect(const runs::RunRequest& request);
-  Result<runs::RunResult> Submit(const runs::RunRequest& request, Session& session,
-                                 runs::RunRecorder& recorder, const runs::CancelSignal& cancel);
-  Result<runs::RunResult> Follow(const runs::RunRequest& request, Session& session,
-                                 int64_t databricks_run_id, runs::RunRecorder& recorder,
-                                 const runs::CancelSignal& cancel);
-  Result<runs::RunResult> Fail(const storage::RunRecord& run, std::vector<storage::RunStatus> from,
-                               runs::RunRecorder& recorder, std::string reason,
-                               const nlohmann::json& cursor);
+  Result<std::unique_ptr<runs::PlatformJob>> SubmitWith(const runs::RunRequest& request,
+                                                        std::unique_ptr<Session> session,
+                                                        runs::RunRecorder& recorder);
 
   storage::Storage* storage_;
   DatabricksLauncherOptions options_;
   std::unique_ptr<http::HttpClient> curl_;
   std::unique_ptr<http::HttpClient> retrying_;
-  std::string self_;
+  runs::PlatformLauncher lifecycle_;
 };
 
 // Files shipped with a job: the script, the .py files next to it, and the pipes client

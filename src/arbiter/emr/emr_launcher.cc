@@ -5,6 +5,7 @@
 
 #include "arbiter/common/strings.h"
 #include "arbiter/emr/job_requests.h"
+#include "arbiter/runs/run_claim.h"
 
 namespace arbiter::emr {
 
@@ -34,12 +35,13 @@ std::string RoleOf(const std::string& fleet_type) {
 class EmrJob final : public RemoteJob {
  public:
   EmrJob(AwsConnection* conn, std::string cluster_id, std::string step_id, bool transient,
-         std::string region)
+         std::string region, const Clock* clock)
       : conn_(conn),
         cluster_id_(std::move(cluster_id)),
         step_id_(std::move(step_id)),
         transient_(transient),
-        region_(std::move(region)) {}
+        region_(std::move(region)),
+        clock_(clock ? clock : &RealClock()) {}
 
   Result<RemoteStatus> Poll() override {
     using Phase = RemoteStatus::Phase;
@@ -158,9 +160,9 @@ class EmrJob final : public RemoteJob {
     };
     std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
     std::string marker;
-    const double now = static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count());
+    const double now = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::seconds>(clock_->Now().time_since_epoch())
+            .count());
     do {
       json in = {{"ClusterId", cluster_id_}};
       if (!marker.empty()) in["Marker"] = marker;
@@ -202,6 +204,7 @@ class EmrJob final : public RemoteJob {
   std::string step_id_;
   bool transient_;
   std::string region_;
+  const Clock* clock_;
   json step_ = json::object();
   json cluster_ = json::object();
   std::string stderr_uri_;
@@ -249,72 +252,43 @@ Result<std::optional<std::string>> FindRunCluster(AwsApiClient& api,
 }
 
 EmrLauncher::EmrLauncher(storage::Storage* storage, EmrLauncherOptions options)
-    : storage_(storage), options_(std::move(options)) {}
+    : storage_(storage), options_(std::move(options)), lifecycle_(storage, this) {}
 
-namespace {
-
-// Shared by Execute and Reattach once the cluster and step are known.
-Result<runs::RunResult> Follow(storage::Storage* storage, const runs::RunRequest& request,
-                               AwsConnection& conn, const S3Location& staging,
-                               const std::string& cluster_id, const std::string& step_id,
-                               bool transient, const nlohmann::json& cursor,
-                               const FollowOptions& options, runs::RunRecorder& recorder,
-                               const runs::CancelSignal& cancel, const Clock* clock) {
-  pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes(conn.s3.get(), conn.s3_options, staging, request.run, &processor, clock,
-                       ResumeFrom(cursor, options.reader, processor));
-  EmrJob job(&conn, cluster_id, step_id, transient, request.runtime->emr.aws.region);
-  return FollowRemoteRun(storage, request, job, pipes, processor, recorder, cancel, options);
-}
-
-}  // namespace
-
-Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
-                                             const runs::CancelSignal& cancel) {
+Result<std::unique_ptr<runs::PlatformJob>> EmrLauncher::Submit(const runs::RunRequest& request,
+                                                               runs::RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
   const definitions::EmrRuntimeConfig& emr = request.runtime->emr;
-  runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started,
-                           BeginRemoteRun(storage_, run));
-  if (not_started) return *not_started;
-  auto fail = [&](const Status& s) {
-    return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
-  };
-  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
-  if (!target.ok()) return fail(target.status());
+  ARBITER_ASSIGN_OR_RETURN(RemoteTarget target, ConnectRemote(request, options_.connect));
   const bool transient = !emr.existing_cluster_id.has_value();
 
   JobPlan plan;
   plan.request = &request;
   if (transient) {
-    Result<runs::InstanceChoice> choice =
-        options_.chooser(request.asset->compute, definitions::RuntimeType::kEmr, emr.aws.region);
-    if (!choice.ok()) return fail(choice.status());
-    plan.instances = *choice;
+    ARBITER_ASSIGN_OR_RETURN(
+        plan.instances,
+        options_.chooser(request.asset->compute, definitions::RuntimeType::kEmr, emr.aws.region));
   }
-  pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes(target->conn->s3.get(), target->conn->s3_options, target->staging, run,
-                       &processor, options_.connect.clock, options_.follow.reader);
-  Status prepared =
-      PrepareRemoteJob(request, *target->conn->s3, target->staging, options_.python_client_dir,
-                       "emr", pipes, recorder, &plan.code, &plan.env);
-  if (!prepared.ok()) return fail(prepared);
+  auto processor = std::make_unique<pipes::MessageProcessor>(&recorder);
+  auto pipes = std::make_unique<S3PipesSession>(target.conn->s3.get(), target.conn->s3_options,
+                                                target.staging, run, processor.get(),
+                                                options_.connect.clock, options_.follow.reader);
+  ARBITER_RETURN_IF_ERROR(PrepareRemoteJob(request, *target.conn->s3, target.staging,
+                                           options_.python_client_dir, "emr", *pipes, recorder,
+                                           &plan.code, &plan.env));
 
-  AwsApiClient& api = *target->conn->api;
+  AwsApiClient& api = *target.conn->api;
   std::string cluster_id, step_id;
   if (!transient) {
     cluster_id = *emr.existing_cluster_id;
-    Result<std::optional<std::string>> found = FindRunStep(api, cluster_id, run);
-    if (!found.ok()) return fail(found.status());
-    if (*found) {
-      step_id = **found;
+    ARBITER_ASSIGN_OR_RETURN(std::optional<std::string> found, FindRunStep(api, cluster_id, run));
+    if (found) {
+      step_id = *found;
     } else {
-      Result<json> added =
-          api.Call("AddJobFlowSteps", BuildAddJobFlowSteps(plan, cluster_id), false);
-      if (!added.ok()) return fail(added.status());
-      const json ids = (*added).value("StepIds", json::array());
+      ARBITER_ASSIGN_OR_RETURN(
+          json added, api.Call("AddJobFlowSteps", BuildAddJobFlowSteps(plan, cluster_id), false));
+      const json ids = added.value("StepIds", json::array());
       if (ids.empty() || !ids[0].is_string())
-        return fail(InternalError("AddJobFlowSteps returned no step id"));
+        return InternalError("AddJobFlowSteps returned no step id");
       step_id = ids[0].get<std::string>();
     }
     recorder.AddStatus("info", "step " + step_id + " added to cluster " + cluster_id);
@@ -322,10 +296,9 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
     // Never a second cluster for one run: look for it first, and again after an error
     // that leaves open whether the create happened.
     for (int attempt = 1; cluster_id.empty(); ++attempt) {
-      Result<std::optional<std::string>> found = FindRunCluster(api, run);
-      if (!found.ok()) return fail(found.status());
-      if (*found) {
-        cluster_id = **found;
+      ARBITER_ASSIGN_OR_RETURN(std::optional<std::string> found, FindRunCluster(api, run));
+      if (found) {
+        cluster_id = *found;
         recorder.AddStatus("info", "found this run's cluster " + cluster_id + "; following it");
         break;
       }
@@ -340,64 +313,56 @@ Result<runs::RunResult> EmrLauncher::Execute(const runs::RunRequest& request,
         break;
       }
       if (created.status().code() != StatusCode::kUnavailable || attempt >= 3) {
-        return fail(created.status());
+        return created.status();
       }
       recorder.AddStatus("warning",
                          created.status().message() + "; checking whether the cluster exists");
     }
-    Result<std::optional<std::string>> step = FindRunStep(api, cluster_id, run);
-    if (!step.ok()) return fail(step.status());
-    if (!*step) return fail(InternalError("cluster " + cluster_id + " has no step for this run"));
-    step_id = **step;
+    ARBITER_ASSIGN_OR_RETURN(std::optional<std::string> step, FindRunStep(api, cluster_id, run));
+    if (!step) return InternalError("cluster " + cluster_id + " has no step for this run");
+    step_id = *step;
   }
-  ARBITER_RETURN_IF_ERROR(StoreRemoteIds(
-      storage_, run, cluster_id,
+  storage::RunUpdate ids;
+  ids.external_id = cluster_id;
+  ARBITER_RETURN_IF_ERROR(runs::StoreExternalIds(
+      *storage_, run, ids, /*running=*/false,
       {{"cluster_id", cluster_id}, {"step_id", step_id}, {"next_chunk", 1}}, recorder));
-  runs::RunRequest followed = request;
-  followed.run.status = RunStatus::kStarting;
-  followed.run.external_id = cluster_id;
-  EmrJob job(target->conn.get(), cluster_id, step_id, transient, emr.aws.region);
-  return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel,
-                         options_.follow);
+  auto job = std::make_unique<EmrJob>(target.conn.get(), cluster_id, step_id, transient,
+                                      emr.aws.region, options_.connect.clock);
+  return MakeRemotePlatformJob(std::move(target.conn), std::move(processor), std::move(pipes),
+                               std::move(job), recorder, options_.connect.clock);
 }
 
-Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
-                                              const runs::CancelSignal& cancel) {
+Result<std::unique_ptr<runs::PlatformJob>> EmrLauncher::Resume(const runs::RunRequest& request,
+                                                               runs::RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
   const definitions::EmrRuntimeConfig& emr = request.runtime->emr;
-  runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> done, ClaimRemoteRun(storage_, run));
-  if (done) return *done;
-  auto fail = [&](const std::string& why) {
-    return FailRemoteRun(storage_, run, run.status, recorder, why);
-  };
-  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
-  if (!target.ok()) return fail(target.status().message());
+  ARBITER_ASSIGN_OR_RETURN(RemoteTarget target, ConnectRemote(request, options_.connect));
   const bool transient = !emr.existing_cluster_id.has_value();
-  std::string cluster_id = run.reader_cursor.value("cluster_id", run.external_id);
-  std::string step_id = run.reader_cursor.value("step_id", "");
-  AwsApiClient& api = *target->conn->api;
+  const json& cursor = run.reader_cursor.is_object() ? run.reader_cursor : json::object();
+  std::string cluster_id = cursor.value("cluster_id", run.external_id);
+  std::string step_id = cursor.value("step_id", "");
+  AwsApiClient& api = *target.conn->api;
   if (cluster_id.empty()) {
     if (!transient) {
       cluster_id = *emr.existing_cluster_id;
     } else {
-      Result<std::optional<std::string>> found = FindRunCluster(api, run);
-      if (!found.ok()) return fail(found.status().message());
-      if (!*found) {
-        return fail(std::string(runs::kOrchestratorStoppedReason) +
-                    " before its cluster was created; nothing runs on EMR for it");
+      ARBITER_ASSIGN_OR_RETURN(std::optional<std::string> found, FindRunCluster(api, run));
+      if (!found) {
+        return FailedPreconditionError(std::string(runs::kOrchestratorStoppedReason) +
+                                       " before its cluster was created; nothing runs on EMR "
+                                       "for it");
       }
-      cluster_id = **found;
+      cluster_id = *found;
     }
   }
   if (step_id.empty()) {
-    Result<std::optional<std::string>> step = FindRunStep(api, cluster_id, run);
-    if (!step.ok()) return fail(step.status().message());
-    if (!*step) {
-      return fail(std::string(runs::kOrchestratorStoppedReason) + " before its step was added to " +
-                  cluster_id);
+    ARBITER_ASSIGN_OR_RETURN(std::optional<std::string> step, FindRunStep(api, cluster_id, run));
+    if (!step) {
+      return FailedPreconditionError(std::string(runs::kOrchestratorStoppedReason) +
+                                     " before its step was added to " + cluster_id);
     }
-    step_id = **step;
+    step_id = *step;
   }
   recorder.AddStatus("info", "re-attached to cluster " + cluster_id + ", step " + step_id +
                                  " after the previous arbiter (" + run.owner + ") stopped");
@@ -407,8 +372,14 @@ Result<runs::RunResult> EmrLauncher::Reattach(const runs::RunRequest& request,
     ARBITER_RETURN_IF_ERROR(
         storage_->TransitionRun(run.run_id, {run.status}, run.status, ids).status());
   }
-  return Follow(storage_, request, *target->conn, target->staging, cluster_id, step_id, transient,
-                run.reader_cursor, options_.follow, recorder, cancel, options_.connect.clock);
+  auto processor = std::make_unique<pipes::MessageProcessor>(&recorder);
+  auto pipes = std::make_unique<S3PipesSession>(
+      target.conn->s3.get(), target.conn->s3_options, target.staging, run, processor.get(),
+      options_.connect.clock, ResumeFrom(cursor, options_.follow.reader, *processor));
+  auto job = std::make_unique<EmrJob>(target.conn.get(), cluster_id, step_id, transient,
+                                      emr.aws.region, options_.connect.clock);
+  return MakeRemotePlatformJob(std::move(target.conn), std::move(processor), std::move(pipes),
+                               std::move(job), recorder, options_.connect.clock);
 }
 
 }  // namespace arbiter::emr

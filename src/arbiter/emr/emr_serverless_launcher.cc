@@ -1,6 +1,7 @@
 #include "arbiter/emr/emr_serverless_launcher.h"
 
 #include "arbiter/emr/job_requests.h"
+#include "arbiter/runs/run_claim.h"
 
 namespace arbiter::emr {
 
@@ -108,88 +109,74 @@ Result<std::optional<std::string>> FindRunJobRun(AwsApiClient& api, const std::s
 
 EmrServerlessLauncher::EmrServerlessLauncher(storage::Storage* storage,
                                              EmrServerlessLauncherOptions options)
-    : storage_(storage), options_(std::move(options)) {}
+    : storage_(storage), options_(std::move(options)), lifecycle_(storage, this) {}
 
-Result<runs::RunResult> EmrServerlessLauncher::Execute(const runs::RunRequest& request,
-                                                       const runs::CancelSignal& cancel) {
+Result<std::unique_ptr<runs::PlatformJob>> EmrServerlessLauncher::Submit(
+    const runs::RunRequest& request, runs::RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
   const definitions::EmrServerlessRuntimeConfig& cfg = request.runtime->emr_serverless;
-  runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> not_started,
-                           BeginRemoteRun(storage_, run));
-  if (not_started) return *not_started;
-  auto fail = [&](const Status& s) {
-    return FailRemoteRun(storage_, run, RunStatus::kStarting, recorder, s.message());
-  };
   if (request.asset->job.kind == definitions::JobKind::kCommand) {
-    return fail(InvalidArgumentError("EMR Serverless runs Spark and Python scripts only; asset " +
-                                     run.asset_key + " is a command job"));
+    return InvalidArgumentError("EMR Serverless runs Spark and Python scripts only; asset " +
+                                run.asset_key + " is a command job");
   }
-  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
-  if (!target.ok()) return fail(target.status());
+  ARBITER_ASSIGN_OR_RETURN(RemoteTarget target, ConnectRemote(request, options_.connect));
   JobPlan plan;
   plan.request = &request;
-  pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes(target->conn->s3.get(), target->conn->s3_options, target->staging, run,
-                       &processor, options_.connect.clock, options_.follow.reader);
-  Status prepared =
-      PrepareRemoteJob(request, *target->conn->s3, target->staging, options_.python_client_dir,
-                       "emr-serverless", pipes, recorder, &plan.code, &plan.env);
-  if (!prepared.ok()) return fail(prepared);
+  auto processor = std::make_unique<pipes::MessageProcessor>(&recorder);
+  auto pipes = std::make_unique<S3PipesSession>(target.conn->s3.get(), target.conn->s3_options,
+                                                target.staging, run, processor.get(),
+                                                options_.connect.clock, options_.follow.reader);
+  ARBITER_RETURN_IF_ERROR(PrepareRemoteJob(request, *target.conn->s3, target.staging,
+                                           options_.python_client_dir, "emr-serverless", *pipes,
+                                           recorder, &plan.code, &plan.env));
 
   // clientToken = run id makes this safe to retry: the same token returns the same run.
-  Result<json> started = target->conn->api->Rest("StartJobRun", "POST",
-                                                 "/applications/" + cfg.application_id + "/jobruns",
-                                                 BuildStartJobRun(plan), true);
-  if (!started.ok()) return fail(started.status());
-  const std::string job_run = Str(*started, "jobRunId");
+  ARBITER_ASSIGN_OR_RETURN(
+      json started, target.conn->api->Rest("StartJobRun", "POST",
+                                           "/applications/" + cfg.application_id + "/jobruns",
+                                           BuildStartJobRun(plan), true));
+  const std::string job_run = Str(started, "jobRunId");
   recorder.AddStatus("info", "job run " + job_run + " started on application " + cfg.application_id,
                      {{"job_run_id", job_run}});
-  ARBITER_RETURN_IF_ERROR(StoreRemoteIds(
-      storage_, run, job_run,
+  storage::RunUpdate ids;
+  ids.external_id = job_run;
+  ARBITER_RETURN_IF_ERROR(runs::StoreExternalIds(
+      *storage_, run, ids, /*running=*/false,
       {{"application_id", cfg.application_id}, {"job_run_id", job_run}, {"next_chunk", 1}},
       recorder));
-  runs::RunRequest followed = request;
-  followed.run.status = RunStatus::kStarting;
-  ServerlessJob job(target->conn.get(), cfg.application_id, job_run, cfg.aws.region,
-                    cfg.aws.log_uri);
-  return FollowRemoteRun(storage_, followed, job, pipes, processor, recorder, cancel,
-                         options_.follow);
+  auto job = std::make_unique<ServerlessJob>(target.conn.get(), cfg.application_id, job_run,
+                                             cfg.aws.region, cfg.aws.log_uri);
+  return MakeRemotePlatformJob(std::move(target.conn), std::move(processor), std::move(pipes),
+                               std::move(job), recorder, options_.connect.clock);
 }
 
-Result<runs::RunResult> EmrServerlessLauncher::Reattach(const runs::RunRequest& request,
-                                                        const runs::CancelSignal& cancel) {
+Result<std::unique_ptr<runs::PlatformJob>> EmrServerlessLauncher::Resume(
+    const runs::RunRequest& request, runs::RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
   const definitions::EmrServerlessRuntimeConfig& cfg = request.runtime->emr_serverless;
-  runs::RunRecorder recorder(storage_, run, options_.follow.recorder);
-  ARBITER_ASSIGN_OR_RETURN(std::optional<runs::RunResult> done, ClaimRemoteRun(storage_, run));
-  if (done) return *done;
-  auto fail = [&](const std::string& why) {
-    return FailRemoteRun(storage_, run, run.status, recorder, why);
-  };
-  Result<RemoteTarget> target = ConnectRemote(request, options_.connect);
-  if (!target.ok()) return fail(target.status().message());
-  std::string job_run = run.reader_cursor.value("job_run_id", run.external_id);
+  ARBITER_ASSIGN_OR_RETURN(RemoteTarget target, ConnectRemote(request, options_.connect));
+  const json& cursor = run.reader_cursor.is_object() ? run.reader_cursor : json::object();
+  std::string job_run = cursor.value("job_run_id", run.external_id);
   if (job_run.empty()) {
-    Result<std::optional<std::string>> found =
-        FindRunJobRun(*target->conn->api, cfg.application_id, run);
-    if (!found.ok()) return fail(found.status().message());
-    if (!*found) {
-      return fail(std::string(runs::kOrchestratorStoppedReason) +
-                  " before its job run was started; nothing runs on EMR Serverless for it");
+    ARBITER_ASSIGN_OR_RETURN(std::optional<std::string> found,
+                             FindRunJobRun(*target.conn->api, cfg.application_id, run));
+    if (!found) {
+      return FailedPreconditionError(std::string(runs::kOrchestratorStoppedReason) +
+                                     " before its job run was started; nothing runs on EMR "
+                                     "Serverless for it");
     }
-    job_run = **found;
+    job_run = *found;
   }
   recorder.AddStatus("info", "re-attached to job run " + job_run + " after the previous arbiter (" +
                                  run.owner + ") stopped");
-  pipes::MessageProcessor processor(&recorder);
-  S3PipesSession pipes(target->conn->s3.get(), target->conn->s3_options, target->staging, run,
-                       &processor, options_.connect.clock,
-                       ResumeFrom(run.reader_cursor, options_.follow.reader, processor));
-  ServerlessJob job(target->conn.get(), cfg.application_id, job_run, cfg.aws.region,
-                    cfg.aws.log_uri);
-  return FollowRemoteRun(storage_, request, job, pipes, processor, recorder, cancel,
-                         options_.follow);
+  auto processor = std::make_unique<pipes::MessageProcessor>(&recorder);
+  auto pipes = std::make_unique<S3PipesSession>(
+      target.conn->s3.get(), target.conn->s3_options, target.staging, run, processor.get(),
+      options_.connect.clock, ResumeFrom(cursor, options_.follow.reader, *processor));
+  auto job = std::make_unique<ServerlessJob>(target.conn.get(), cfg.application_id, job_run,
+                                             cfg.aws.region, cfg.aws.log_uri);
+  return MakeRemotePlatformJob(std::move(target.conn), std::move(processor), std::move(pipes),
+                               std::move(job), recorder, options_.connect.clock);
 }
 
 }  // namespace arbiter::emr

@@ -15,18 +15,34 @@ namespace arbiter::emr {
 
 using EmrServerlessLauncherOptions = RemoteLauncherOptions;
 
-class EmrServerlessLauncher final : public runs::Launcher {
+// Runs go through the one run lifecycle (runs/run_follower.h); this class is EMR
+// Serverless's part.
+class EmrServerlessLauncher final : public runs::Launcher, private runs::Platform {
  public:
   EmrServerlessLauncher(storage::Storage* storage, EmrServerlessLauncherOptions options);
 
   Result<runs::RunResult> Execute(const runs::RunRequest& request,
-                                  const runs::CancelSignal& cancel) override;
+                                  const runs::CancelSignal& cancel) override {
+    return lifecycle_.Execute(request, cancel);
+  }
   Result<runs::RunResult> Reattach(const runs::RunRequest& request,
-                                   const runs::CancelSignal& cancel) override;
+                                   const runs::CancelSignal& cancel) override {
+    return lifecycle_.Reattach(request, cancel);
+  }
 
  private:
+  Result<std::unique_ptr<runs::PlatformJob>> Submit(const runs::RunRequest& request,
+                                                    runs::RunRecorder& recorder) override;
+  Result<std::unique_ptr<runs::PlatformJob>> Resume(const runs::RunRequest& request,
+                                                    runs::RunRecorder& recorder) override;
+  runs::FollowOptions follow_options() const override {
+    return RunFollowOptions(options_.follow, options_.connect.clock);
+  }
+  runs::RecorderOptions recorder_options() const override { return options_.follow.recorder; }
+
   storage::Storage* storage_;
   EmrServerlessLauncherOptions options_;
+  runs::PlatformLauncher lifecycle_;
 };
 
 }  // namespace arbiter::emr

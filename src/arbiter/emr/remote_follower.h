@@ -1,8 +1,8 @@
-// Following a run on a remote platform to its end, shared by the EMR and EMR Serverless
-// launchers: the pipes session over S3 (context object and message chunks under the run's
-// staging prefix), status polling with backoff, cancel (this process or `arbiter cancel`)
-// and compute.max_duration, logs and usage at the end, and the final run record. The
-// platform-specific part is a RemoteJob. The reader cursor (next chunk, session state and
+// What the EMR and EMR Serverless runtimes share on top of the one run lifecycle
+// (runs/run_follower.h): the pipes session over S3 (context object and message chunks under
+// the run's staging prefix), staging the job, logs from the log bucket, and the adapter that
+// turns a RemoteJob (the platform-specific part: poll, stop, logs, usage, ids) and its pipes
+// session into the lifecycle's PlatformJob. The reader cursor (next chunk, session state and
 // the platform ids) is stored with every batch of events, so a restarted arbiter resumes
 // where the stored data ends.
 #pragma once
@@ -17,7 +17,9 @@
 #include "arbiter/common/clock.h"
 #include "arbiter/emr/aws_connection.h"
 #include "arbiter/emr/job_staging.h"
+#include "arbiter/pipes/params.h"
 #include "arbiter/runs/launcher.h"
+#include "arbiter/runs/run_follower.h"
 #include "arbiter/runs/run_recorder.h"
 
 namespace arbiter::emr {
@@ -67,8 +69,8 @@ class S3PipesSession {
   S3PipesSession(aws::S3Client* s3, const aws::S3Options& s3_options, const S3Location& staging,
                  const storage::RunRecord& run, pipes::MessageProcessor* processor,
                  const Clock* clock, pipes::BlobReaderOptions reader_options);
-  // Puts the context in S3; returns the DAGSTER_PIPES_* environment for the job.
-  Result<std::map<std::string, std::string>> Start(const pipes::OrderedJson& context);
+  // Puts the context in S3; returns the pipes bootstrap for the job's environment.
+  Result<pipes::BootstrapParams> Start(const pipes::OrderedJson& context);
   pipes::BlobChunkMessageReader& reader() { return *reader_; }
   // Deletes the context and the message chunks.
   Status Cleanup();
@@ -80,29 +82,20 @@ class S3PipesSession {
   pipes::BlobContextInjector injector_;
 };
 
-// The job's environment: the asset's job env (literals only: a ${env:}/${file:}
-// secret is refused, since EMR stores it with the run), ARBITER_* and the pipes
-// bootstrap.
+// The job's environment (runs/job_environment.h): job.env literals only (a ${env:}/${file:}
+// secret is refused, since EMR stores it with the run), ARBITER_* and the pipes bootstrap.
 Result<std::map<std::string, std::string>> JobEnvironment(
-    const runs::RunRequest& request, const std::map<std::string, std::string>& bootstrap);
+    const runs::RunRequest& request, const pipes::BootstrapParams& bootstrap);
 
-// Follows `job` to its end and stores the outcome. `run` is as stored (STARTING or
-// RUNNING); `cursor_base` is merged into every stored cursor.
-Result<runs::RunResult> FollowRemoteRun(storage::Storage* storage, const runs::RunRequest& request,
-                                        RemoteJob& job, S3PipesSession& pipes,
-                                        pipes::MessageProcessor& processor,
-                                        runs::RunRecorder& recorder,
-                                        const runs::CancelSignal& cancel,
-                                        const FollowOptions& options);
+// The lifecycle's view of one EMR-family job: the platform part (`job`) and the pipes
+// session over S3, both owned, with what they use.
+std::unique_ptr<runs::PlatformJob> MakeRemotePlatformJob(
+    std::unique_ptr<AwsConnection> conn, std::unique_ptr<pipes::MessageProcessor> processor,
+    std::unique_ptr<S3PipesSession> pipes, std::unique_ptr<RemoteJob> job,
+    runs::RunRecorder& recorder, const Clock* clock);
 
-// Execute's first step: QUEUED -> STARTING with this process as owner. A result when the
-// run must not start (canceled before, or taken by another arbiter).
-Result<std::optional<runs::RunResult>> BeginRemoteRun(storage::Storage* storage,
-                                                      const storage::RunRecord& run);
-// Reattach's first step: takes the run over from its dead owner; a run still QUEUED
-// never reached the platform and ends CANCELED (the result says so).
-Result<std::optional<runs::RunResult>> ClaimRemoteRun(storage::Storage* storage,
-                                                      const storage::RunRecord& run);
+// The run lifecycle's options for the EMR-family runtimes.
+runs::FollowOptions RunFollowOptions(const FollowOptions& options, const Clock* clock);
 
 // A runtime's connection and staging location.
 struct RemoteTarget {
@@ -111,23 +104,12 @@ struct RemoteTarget {
 };
 Result<RemoteTarget> ConnectRemote(const runs::RunRequest& request, const ConnectOptions& options);
 
-// Stores the platform's id and the first cursor before any polling, so a restarted arbiter
-// follows that run instead of starting another. A run canceled meanwhile stays CANCELING.
-Status StoreRemoteIds(storage::Storage* storage, const storage::RunRecord& run,
-                      const std::string& external_id, const nlohmann::json& cursor,
-                      runs::RunRecorder& recorder);
-
 // Stages the job's code, puts the pipes context in S3 and builds the job's environment.
 Status PrepareRemoteJob(const runs::RunRequest& request, aws::S3Client& s3,
                         const S3Location& staging, const std::string& pipes_client,
                         std::string_view runtime_type, S3PipesSession& pipes,
                         runs::RunRecorder& recorder, StagedCode* code,
                         std::map<std::string, std::string>* env);
-
-// Fails a run that never reached the platform (or whose platform run cannot be found).
-Result<runs::RunResult> FailRemoteRun(storage::Storage* storage, const storage::RunRecord& run,
-                                      storage::RunStatus from, runs::RunRecorder& recorder,
-                                      std::string reason);
 
 // Moves a stored cursor's pipes state into a reader and processor (re-attach).
 pipes::BlobReaderOptions ResumeFrom(const nlohmann::json& cursor, pipes::BlobReaderOptions base,
@@ -138,8 +120,5 @@ void AddLogLines(runs::RunRecorder& recorder, pipes::StdStream stream, std::stri
 // <dir>stdout.gz and <dir>stderr.gz (as EMR delivers logs) into stdout/stderr events; a
 // missing log is a warning event.
 void CollectGzipLogs(aws::S3Client& s3, const std::string& dir, runs::RunRecorder& recorder);
-
-// "pid:start" of this process, the owner written into the runs it follows.
-std::string SelfOwner();
 
 }  // namespace arbiter::emr

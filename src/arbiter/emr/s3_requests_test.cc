@@ -163,9 +163,11 @@ TEST(S3RequestsTest, StagingPipesAndLogsInS3AreValidAgainstTheModel) {
   pipes::RecordingHandler handler;
   pipes::MessageProcessor processor(&handler);
   S3PipesSession session(&s3, options, *staging, run, &processor, &clock, {});
-  auto env = session.Start(pipes::OrderedJson{{"run_id", run.run_id}});
-  ASSERT_TRUE(env.ok()) << env.status().ToString();
-  EXPECT_TRUE(env->count("DAGSTER_PIPES_CONTEXT"));
+  auto bootstrap = session.Start(pipes::OrderedJson{{"run_id", run.run_id}});
+  ASSERT_TRUE(bootstrap.ok()) << bootstrap.status().ToString();
+  std::map<std::string, std::string> env;
+  for (auto& [k, v] : pipes::BootstrapEnvVars(*bootstrap)) env[k] = v;
+  EXPECT_TRUE(env.count("DAGSTER_PIPES_CONTEXT"));
   ASSERT_TRUE(
       s3.PutObject(staging->bucket, staging->Key("runs/feedfacefeedface/messages/1.json"),
                    R"({"__dagster_pipes_version": "0.1", "method": "opened", "params": {}})")

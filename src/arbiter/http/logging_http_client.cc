@@ -32,11 +32,10 @@ Result<HttpResponse> LoggingHttpClient::Send(const HttpRequest& request) {
   out += DescribeBody(request.body, request.secret_request_body, max_body_bytes_);
   sink_(out);
 
-  const auto start = std::chrono::steady_clock::now();
+  const MonoTime start = clock_->Monotonic();
   Result<HttpResponse> result = inner_->Send(request);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_->Monotonic() - start).count();
   std::string in = "http < ";
   in += request.method;
   in += ' ';

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string_view>
 
+#include "arbiter/common/clock.h"
 #include "arbiter/http/http.h"
 
 namespace arbiter::http {
@@ -15,8 +16,10 @@ using LogSink = std::function<void(std::string_view line)>;
 
 class LoggingHttpClient final : public HttpClient {
  public:
-  LoggingHttpClient(HttpClient* inner, LogSink sink, size_t max_body_bytes = 4096)
-      : inner_(inner), sink_(std::move(sink)), max_body_bytes_(max_body_bytes) {}
+  // `clock` times each request for the log line; it must outlive the client.
+  LoggingHttpClient(HttpClient* inner, LogSink sink, size_t max_body_bytes = 4096,
+                    const Clock* clock = &RealClock())
+      : inner_(inner), sink_(std::move(sink)), max_body_bytes_(max_body_bytes), clock_(clock) {}
 
   Result<HttpResponse> Send(const HttpRequest& request) override;
 
@@ -24,6 +27,7 @@ class LoggingHttpClient final : public HttpClient {
   HttpClient* inner_;
   LogSink sink_;
   size_t max_body_bytes_;
+  const Clock* clock_;
 };
 
 }  // namespace arbiter::http

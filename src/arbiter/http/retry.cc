@@ -4,13 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <thread>
 
 #include "arbiter/http/redact.h"
 
 namespace arbiter::http {
-
-void RealRetryEnv::Sleep(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
 
 double RealRetryEnv::Random() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
 
@@ -45,8 +42,13 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
   return std::chrono::seconds(std::max<int64_t>(0, at - now_unix_seconds));
 }
 
-RetryingHttpClient::RetryingHttpClient(HttpClient* inner, RetryPolicy policy, RetryEnv* env)
-    : inner_(inner), policy_(std::move(policy)), env_(env != nullptr ? env : &real_env_) {}
+RetryingHttpClient::RetryingHttpClient(HttpClient* inner, RetryPolicy policy, RetryEnv* env,
+                                       const Clock* clock)
+    : inner_(inner),
+      policy_(std::move(policy)),
+      clock_(clock),
+      real_env_(clock),
+      env_(env != nullptr ? env : &real_env_) {}
 
 static bool RetryableStatus(int status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
@@ -75,9 +77,7 @@ Result<HttpResponse> RetryingHttpClient::Send(const HttpRequest& request) {
       if (!detail.empty()) last += ": " + RedactBody(detail);
       if (r.status == 429 || r.status == 503) {
         const auto header = r.Header("Retry-After");
-        const int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count();
+        const int64_t now_unix = clock_->Now().time_since_epoch().count();
         retry_after = header ? ParseRetryAfter(*header, now_unix) : std::nullopt;
         if (!retry_after) retry_after = policy_.default_retry_after;
       }

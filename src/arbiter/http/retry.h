@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "arbiter/common/clock.h"
 #include "arbiter/http/http.h"
 
 namespace arbiter::http {
@@ -39,13 +40,16 @@ class RetryEnv {
   virtual double Random() = 0;
 };
 
+// Time from a Clock (the real one unless given), randomness from a seeded generator.
 class RealRetryEnv final : public RetryEnv {
  public:
-  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
-  void Sleep(std::chrono::milliseconds d) override;
+  explicit RealRetryEnv(const Clock* clock = &RealClock()) : clock_(clock) {}
+  std::chrono::steady_clock::time_point Now() override { return clock_->Monotonic(); }
+  void Sleep(std::chrono::milliseconds d) override { clock_->SleepFor(d); }
   double Random() override;
 
  private:
+  const Clock* clock_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
@@ -55,8 +59,9 @@ std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,
 
 class RetryingHttpClient final : public HttpClient {
  public:
-  // `env` may be null (real time). Both pointers must outlive this client.
-  RetryingHttpClient(HttpClient* inner, RetryPolicy policy, RetryEnv* env = nullptr);
+  // `env` may be null: time from `clock`. The pointers must outlive this client.
+  RetryingHttpClient(HttpClient* inner, RetryPolicy policy, RetryEnv* env = nullptr,
+                     const Clock* clock = &RealClock());
 
   // A non-retryable response (404, 400, ...) comes back as a response for the caller to map;
   // running out of retries is an error (kUnavailable, or kResourceExhausted after 429s).
@@ -65,6 +70,7 @@ class RetryingHttpClient final : public HttpClient {
  private:
   HttpClient* inner_;
   RetryPolicy policy_;
+  const Clock* clock_;  // wall time for Retry-After dates
   RealRetryEnv real_env_;
   RetryEnv* env_;
 };

@@ -77,9 +77,7 @@ bool JobFinishedSignal::WaitForJob(std::chrono::milliseconds interval) {
   return finished_;
 }
 
-void JobFinishedSignal::Pause(std::chrono::milliseconds interval) {
-  std::this_thread::sleep_for(interval);
-}
+void JobFinishedSignal::Pause(std::chrono::milliseconds interval) { clock_->SleepFor(interval); }
 
 void ReadUntilJobFinished(MessageReader& reader, PollWaiter& waiter,
                           std::chrono::milliseconds interval) {

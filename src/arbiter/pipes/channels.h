@@ -36,12 +36,15 @@ class PollWaiter {
 // The production waiter: the runner calls Notify() when the process/platform run ended.
 class JobFinishedSignal final : public PollWaiter {
  public:
+  // Pauses while draining go through `clock`, which must outlive the signal.
+  explicit JobFinishedSignal(const Clock* clock = &RealClock()) : clock_(clock) {}
   void Notify();
   bool finished() const;
   bool WaitForJob(std::chrono::milliseconds interval) override;
   void Pause(std::chrono::milliseconds interval) override;
 
  private:
+  const Clock* clock_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool finished_ = false;

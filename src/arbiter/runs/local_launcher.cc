@@ -11,7 +11,9 @@
 #include "arbiter/pipes/channels.h"
 #include "arbiter/pipes/params.h"
 #include "arbiter/runs/file_tail.h"
+#include "arbiter/runs/job_environment.h"
 #include "arbiter/runs/pipes_context.h"
+#include "arbiter/runs/run_claim.h"
 
 namespace arbiter::runs {
 
@@ -19,10 +21,6 @@ namespace fs = std::filesystem;
 using storage::RunStatus;
 
 namespace {
-
-TimePoint NowSeconds() {
-  return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 std::string EnvValue(const std::vector<std::string>& env, std::string_view name) {
   std::string prefix = std::string(name) + "=";
@@ -105,37 +103,195 @@ Result<LocalCommand> BuildLocalCommand(const RunRequest& request, const std::str
   return cmd;
 }
 
+namespace {
+
+// One local job: a process group, its stdout/stderr files and its pipes
+// messages file, read from the stored cursor on.
+class LocalJob final : public PlatformJob {
+ public:
+  LocalJob(const LocalLauncherOptions& options, std::string dir, const storage::RunRecord& run,
+           ProcessId process, bool is_child, RunRecorder& recorder)
+      : options_(options),
+        dir_(std::move(dir)),
+        process_(process),
+        recorder_(recorder),
+        out_(Path("stdout.log"), At(run, "stdout"), options.recorder.max_output_line_bytes),
+        err_(Path("stderr.log"), At(run, "stderr"), options.recorder.max_output_line_bytes),
+        msgs_(Path("messages.jsonl"), At(run, "messages"), options.max_message_line_bytes),
+        msg_line_base_(At(run, "message_lines")),
+        processor_(&recorder, ProcessorOptionsFor(options)),
+        waiter_(process, is_child) {
+    const nlohmann::json& cur = run.reader_cursor;
+    processor_.RestoreSession(cur.is_object() && cur.value("opened", false),
+                              cur.is_object() && cur.value("closed", false));
+  }
+
+  Result<JobState> Poll() override {
+    JobState s;
+    if (!waiter_.WaitFor(std::chrono::milliseconds(0), *options_.clock)) {
+      s.phase = JobState::Phase::kRunning;
+      return s;
+    }
+    const ExitStatus& exit = waiter_.status();
+    if (exit.exit_code == 0) {
+      s.phase = JobState::Phase::kSucceeded;
+    } else if (exit.exit_code || exit.signal) {
+      s.phase = JobState::Phase::kFailed;
+      s.reason = "job failed: " + exit.ToString();
+    } else {
+      // Re-attached: no exit status. Finish decides from the job's own `closed`.
+      s.phase = JobState::Phase::kFailed;
+      s.reason = std::string(kOrchestratorStoppedReason) +
+                 "; the job ended without reporting `closed` and its exit status is unknown";
+    }
+    return s;
+  }
+
+  bool Wait(std::chrono::milliseconds d, const Clock& clock) override {
+    return waiter_.WaitFor(std::min(d, options_.poll_interval), clock);
+  }
+
+  // At most one batch per file per call, so memory stays bounded by the batch
+  // size however fast the job writes.
+  Status ReadOutput(bool at_end, bool* more) override {
+    const auto budget = static_cast<int64_t>(options_.recorder.batch_events);
+    ARBITER_RETURN_IF_ERROR(out_.Poll(
+        [&](std::string_view line, size_t total) {
+          recorder_.AddOutputLine(pipes::StdStream::kStdout, line, total);
+        },
+        at_end, budget));
+    ARBITER_RETURN_IF_ERROR(err_.Poll(
+        [&](std::string_view line, size_t total) {
+          recorder_.AddOutputLine(pipes::StdStream::kStderr, line, total);
+        },
+        at_end, budget));
+    ARBITER_RETURN_IF_ERROR(msgs_.Poll(
+        [&](std::string_view line, size_t total) {
+          int64_t n = msg_line_base_ + msgs_.lines() + 1;
+          if (total > line.size()) {
+            processor_.ReportTooLong("messages", n, line, total);
+          } else {
+            processor_.ProcessLine("messages", n, line, pipes::LineMode::kStrict);
+          }
+        },
+        at_end, budget));
+    *more = out_.more_available() || err_.more_available() || msgs_.more_available();
+    if (at_end && !*more) processor_.Finish();
+    return Status::Ok();
+  }
+
+  Status RequestStop(bool force) override {
+    stop_requested_ = true;
+    recorder_.AddStatus("warning", force ? "sending SIGKILL to the job's process group"
+                                         : "sending SIGTERM to the job's process group");
+    return SignalProcessGroup(process_.pid, force ? SIGKILL : SIGTERM);
+  }
+
+  void Finish(RunResult& result) override {
+    // Whatever the job left behind in its group goes with it.
+    int64_t leftovers = CountProcessGroup(process_.pid);
+    if (leftovers > 0) {
+      recorder_.AddStatus("warning", "the job's main process ended but left " +
+                                         std::to_string(leftovers) +
+                                         " process(es) in its group; killing them");
+      Status s = SignalProcessGroup(process_.pid, SIGKILL);
+      if (!s.ok()) recorder_.AddStatus("error", s.message());
+    }
+    // Children that left the group (setsid) are found by the run dir they inherited.
+    std::vector<int64_t> escaped =
+        ProcessesWithEnvironmentEntry("ARBITER_RUN_DIR=" + dir_, process_.pid);
+    if (!escaped.empty()) {
+      std::string pids;
+      for (int64_t pid : escaped) {
+        pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+        kill(static_cast<pid_t>(pid), SIGKILL);
+      }
+      recorder_.AddStatus("warning", std::to_string(escaped.size()) +
+                                         " process(es) of the job left its process group "
+                                         "(setsid?) and outlived it: pid " + pids +
+                                         "; killing them");
+    }
+    const ExitStatus& exit = waiter_.status();
+    if (!exit.exit_code && !exit.signal && !stop_requested_ &&
+        result.status != storage::RunStatus::kCanceled && recorder_.closed() &&
+        !recorder_.closed_exception()) {
+      // Re-attached: no exit status, but the job said it closed cleanly.
+      result = {storage::RunStatus::kSuccess, ""};
+    }
+    if (exit.exit_code || exit.signal) {
+      recorder_.AddStatus("info", "the job's process ended: " + exit.ToString());
+    }
+    if (!options_.keep_files) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  nlohmann::json Cursor() const override {
+    return nlohmann::json{{"stdout", out_.offset()},
+                          {"stderr", err_.offset()},
+                          {"messages", msgs_.offset()},
+                          {"message_lines", msg_line_base_ + msgs_.lines()},
+                          {"opened", processor_.received_opened()},
+                          {"closed", processor_.received_closed()}};
+  }
+
+ private:
+  static int64_t At(const storage::RunRecord& run, const char* key) {
+    const nlohmann::json& cur = run.reader_cursor;
+    return cur.is_object() && cur.contains(key) && cur[key].is_number_integer()
+               ? cur[key].get<int64_t>()
+               : 0;
+  }
+  static pipes::ProcessorOptions ProcessorOptionsFor(const LocalLauncherOptions& options) {
+    pipes::ProcessorOptions p;
+    p.max_line_bytes = options.max_message_line_bytes;
+    return p;
+  }
+  std::string Path(const char* name) const { return (fs::path(dir_) / name).string(); }
+
+  const LocalLauncherOptions& options_;
+  std::string dir_;
+  ProcessId process_;
+  RunRecorder& recorder_;
+  FileTail out_, err_, msgs_;
+  int64_t msg_line_base_;
+  pipes::MessageProcessor processor_;
+  ProcessWaiter waiter_;
+  bool stop_requested_ = false;
+};
+
+}  // namespace
+
 LocalLauncher::LocalLauncher(storage::Storage* storage, LocalLauncherOptions options)
-    : storage_(storage), options_(std::move(options)), self_(CurrentProcess()) {}
+    : storage_(storage), options_(std::move(options)), lifecycle_(storage, this) {}
 
 std::string LocalLauncher::RunDir(const std::string& run_id) const {
   return (fs::path(options_.runs_dir) / run_id).string();
 }
 
+FollowOptions LocalLauncher::follow_options() const {
+  FollowOptions f;
+  f.poll_initial = options_.poll_interval;
+  f.poll_max = options_.poll_interval;
+  f.poll_growth = 1;
+  f.cancel_check = options_.cancel_check_interval;
+  f.flush_interval = options_.flush_interval;
+  f.stop_grace = options_.cancel_grace;
+  f.stop_timeout = std::chrono::milliseconds(0);  // SIGKILL always ends it
+  f.clock = options_.clock;
+  return f;
+}
+
+RecorderOptions LocalLauncher::recorder_options() const {
+  RecorderOptions r = options_.recorder;
+  r.clock = options_.clock;
+  return r;
+}
+
 Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& request,
                                                          const std::string& dir,
                                                          RunRecorder& recorder) {
-  std::vector<std::string> env;
-  for (const std::string& kv : options_.base_env) {
-    if (kv.rfind("DAGSTER_PIPES_", 0) != 0) env.push_back(kv);  // never a stale bootstrap
-  }
-  for (const auto& [name, value] : request.asset->job.env) {
-    Result<std::string> v =
-        value.ResolveForJob(*request.env, definitions::JobEnvTarget::kLocalProcess);
-    if (!v.ok()) return v.status().WithContext("environment variable " + name + " of the job");
-    SetEnv(env, name, *v);
-  }
-  if (!options_.python_client_dir.empty()) {
-    std::string pp = EnvValue(env, "PYTHONPATH");
-    SetEnv(env, "PYTHONPATH", options_.python_client_dir + (pp.empty() ? "" : ":" + pp));
-  }
-  SetEnv(env, "ARBITER_RUN_ID", request.run.run_id);
-  // Unique to this project's run (run ids alone repeat across projects and
-  // tests): how the job's processes that leave its group are found.
-  SetEnv(env, "ARBITER_RUN_DIR", dir);
-  SetEnv(env, "ARBITER_ASSET", request.run.asset_key);
-  if (request.run.partition_key) SetEnv(env, "ARBITER_PARTITION", *request.run.partition_key);
-
   ARBITER_ASSIGN_OR_RETURN(pipes::OrderedJson context, BuildPipesContext(request, "local"));
   pipes::EnvContextInjector env_injector;
   Result<pipes::OrderedJson> context_params = env_injector.Inject(context);
@@ -149,311 +305,72 @@ Result<std::vector<std::string>> LocalLauncher::BuildEnv(const RunRequest& reque
   pipes::BootstrapParams bootstrap;
   bootstrap.context = *context_params;
   bootstrap.messages = {{"path", (fs::path(dir) / "messages.jsonl").string()}};
-  for (const auto& [name, value] : pipes::BootstrapEnvVars(bootstrap)) SetEnv(env, name, value);
+  ARBITER_ASSIGN_OR_RETURN(
+      auto job_env,
+      JobEnvironment(request, definitions::JobEnvTarget::kLocalProcess, &bootstrap));
+
+  std::vector<std::string> env;
+  for (const std::string& kv : options_.base_env) {
+    if (kv.rfind("DAGSTER_PIPES_", 0) != 0) env.push_back(kv);  // never a stale bootstrap
+  }
+  for (const auto& [name, value] : job_env) SetEnv(env, name, value);
+  if (!options_.python_client_dir.empty()) {
+    std::string pp = EnvValue(env, "PYTHONPATH");
+    SetEnv(env, "PYTHONPATH", options_.python_client_dir + (pp.empty() ? "" : ":" + pp));
+  }
+  // Unique to this project's run (run ids alone repeat across projects and
+  // tests): how the job's processes that leave its group are found.
+  SetEnv(env, "ARBITER_RUN_DIR", dir);
   return env;
 }
 
-Result<RunResult> LocalLauncher::FailBeforeStart(const storage::RunRecord& run, RunStatus from,
-                                                 RunRecorder& recorder, std::string reason) {
-  recorder.AddStatus("error", reason);
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(nlohmann::json::object()));
-  storage::RunUpdate u;
-  u.ended_at = NowSeconds();
-  u.failure_reason = reason;
-  ARBITER_RETURN_IF_ERROR(
-      storage_->TransitionRun(run.run_id, {from}, RunStatus::kFailure, u).status());
-  return RunResult{RunStatus::kFailure, std::move(reason)};
-}
-
-Result<RunResult> LocalLauncher::Execute(const RunRequest& request, const CancelSignal& cancel) {
+Result<std::unique_ptr<PlatformJob>> LocalLauncher::Submit(const RunRequest& request,
+                                                           RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
-  RunRecorder recorder(storage_, run, options_.recorder);
-  storage::RunUpdate starting;
-  starting.owner = self_.ToString();
-  // STARTING: the executor already took a slot of the runtime for it.
-  ARBITER_ASSIGN_OR_RETURN(
-      bool moved, storage_->TransitionRun(run.run_id, {RunStatus::kQueued, RunStatus::kStarting},
-                                          RunStatus::kStarting, starting));
-  if (!moved) {  // canceled before it started, or taken by another arbiter
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord now, storage_->GetRun(run.run_id));
-    return RunResult{now.status, "run was " + std::string(storage::RunStatusName(now.status)) +
-                                     " before it started"};
-  }
   std::string dir = RunDir(run.run_id);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) {
-    return FailBeforeStart(run, RunStatus::kStarting, recorder,
-                           "cannot create run directory " + dir + ": " + ec.message());
-  }
+  if (ec) return UnavailableError("cannot create run directory " + dir + ": " + ec.message());
   std::string path_env = EnvValue(options_.base_env, "PATH");
-  Result<LocalCommand> cmd = BuildLocalCommand(request, path_env);
-  if (!cmd.ok())
-    return FailBeforeStart(run, RunStatus::kStarting, recorder, cmd.status().message());
-  Result<std::vector<std::string>> env = BuildEnv(request, dir, recorder);
-  if (!env.ok())
-    return FailBeforeStart(run, RunStatus::kStarting, recorder, env.status().message());
+  ARBITER_ASSIGN_OR_RETURN(LocalCommand cmd, BuildLocalCommand(request, path_env));
+  ARBITER_ASSIGN_OR_RETURN(std::vector<std::string> env, BuildEnv(request, dir, recorder));
   std::ofstream(fs::path(dir) / "messages.jsonl").close();
 
   SpawnSpec spec;
-  spec.argv = cmd->argv;
+  spec.argv = cmd.argv;
   spec.cwd = request.project->root;
-  spec.env = std::move(*env);
+  spec.env = std::move(env);
   spec.stdout_path = (fs::path(dir) / "stdout.log").string();
   spec.stderr_path = (fs::path(dir) / "stderr.log").string();
   Result<ProcessId> process = SpawnProcess(spec);
-  if (!process.ok()) {
-    return FailBeforeStart(run, RunStatus::kStarting, recorder,
-                           "cannot start the job: " + process.status().message());
-  }
+  if (!process.ok()) return UnavailableError("cannot start the job: " + process.status().message());
+  for (const std::string& note : cmd.notes) recorder.AddStatus("info", note);
+  recorder.AddStatus("info", "started: " + JoinCommand(cmd.argv),
+                     {{"argv", cmd.argv}, {"cwd", spec.cwd}, {"pid", process->pid}});
   storage::RunUpdate running;
-  running.started_at = NowSeconds();
+  running.started_at = options_.clock->Now();
   running.pid = process->pid;
   running.process_start_ticks = process->start_ticks;
-  ARBITER_ASSIGN_OR_RETURN(moved, storage_->TransitionRun(run.run_id, {RunStatus::kStarting},
-                                                          RunStatus::kRunning, running));
-  if (!moved) {
-    // `arbiter cancel` got in between spawn and now: the loop below sees CANCELING.
-    ARBITER_RETURN_IF_ERROR(
-        storage_->TransitionRun(run.run_id, {RunStatus::kCanceling}, RunStatus::kCanceling, running)
-            .status());
-  }
-  for (const std::string& note : cmd->notes) recorder.AddStatus("info", note);
-  recorder.AddStatus("info", "started: " + JoinCommand(cmd->argv),
-                     {{"argv", cmd->argv}, {"cwd", spec.cwd}, {"pid", process->pid}});
-  RunRequest started = request;
-  started.run.started_at = running.started_at;
-  return FollowToEnd(started, *process, /*is_child=*/true, recorder, cancel);
+  auto job = std::make_unique<LocalJob>(options_, dir, run, *process, /*is_child=*/true, recorder);
+  ARBITER_RETURN_IF_ERROR(
+      StoreExternalIds(*storage_, run, running, /*running=*/true, job->Cursor(), recorder));
+  return std::unique_ptr<PlatformJob>(std::move(job));
 }
 
-Result<RunResult> LocalLauncher::Reattach(const RunRequest& request, const CancelSignal& cancel) {
+Result<std::unique_ptr<PlatformJob>> LocalLauncher::Resume(const RunRequest& request,
+                                                           RunRecorder& recorder) {
   const storage::RunRecord& run = request.run;
-  RunRecorder recorder(storage_, run, options_.recorder);
-  std::string previous_owner = run.owner;
-  storage::RunUpdate claim;
-  claim.owner = self_.ToString();
-  claim.if_owner = previous_owner;
-  ARBITER_ASSIGN_OR_RETURN(bool claimed,
-                           storage_->TransitionRun(run.run_id, {run.status}, run.status, claim));
-  if (!claimed)
-    return FailedPreconditionError("run " + run.run_id + " is being followed by another arbiter");
   ProcessId process{run.pid.value_or(0), run.process_start_ticks.value_or(0)};
-  if (run.status == RunStatus::kQueued) {
-    // Never started: nothing ran, so the partition goes back to what it was.
-    storage::RunUpdate u;
-    u.ended_at = NowSeconds();
-    u.failure_reason = "orchestrator stopped before the run started";
-    ARBITER_RETURN_IF_ERROR(
-        storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u)
-            .status());
-    return RunResult{RunStatus::kCanceled, *u.failure_reason};
-  }
   if (!run.pid || !IsProcessAlive(process)) {
     recorder.AddStatus("warning", std::string(kOrchestratorStoppedReason) +
                                       "; the job's process is gone, so its outcome is unknown");
   } else {
     recorder.AddStatus("info", "re-attached to process " + std::to_string(process.pid) +
-                                   " after the previous arbiter (" + previous_owner + ") stopped");
+                                   " after the previous arbiter (" + run.owner + ") stopped");
   }
-  if (!run.pid) {
-    return FailBeforeStart(run, run.status, recorder, kOrchestratorStoppedReason);
-  }
-  return FollowToEnd(request, process, /*is_child=*/false, recorder, cancel);
-}
-
-Result<RunResult> LocalLauncher::FollowToEnd(const RunRequest& request, ProcessId process,
-                                             bool is_child, RunRecorder& recorder,
-                                             const CancelSignal& cancel) {
-  using Clock = std::chrono::steady_clock;
-  const storage::RunRecord& run = request.run;
-  const std::string dir = RunDir(run.run_id);
-  const nlohmann::json& cur = run.reader_cursor;
-  auto at = [&](const char* key) { return cur.contains(key) ? cur[key].get<int64_t>() : 0; };
-  FileTail out((fs::path(dir) / "stdout.log").string(), at("stdout"),
-               options_.recorder.max_output_line_bytes);
-  FileTail err((fs::path(dir) / "stderr.log").string(), at("stderr"),
-               options_.recorder.max_output_line_bytes);
-  FileTail msgs((fs::path(dir) / "messages.jsonl").string(), at("messages"),
-                options_.max_message_line_bytes);
-  const int64_t msg_line_base = at("message_lines");
-  pipes::ProcessorOptions popts;
-  popts.max_line_bytes = options_.max_message_line_bytes;
-  pipes::MessageProcessor processor(&recorder, popts);
-  processor.RestoreSession(cur.value("opened", false), cur.value("closed", false));
-
-  auto cursor = [&] {
-    return nlohmann::json{{"stdout", out.offset()},
-                          {"stderr", err.offset()},
-                          {"messages", msgs.offset()},
-                          {"message_lines", msg_line_base + msgs.lines()},
-                          {"opened", processor.received_opened()},
-                          {"closed", processor.received_closed()}};
-  };
-  // Reads at most one batch per file per call, so memory stays bounded by the
-  // batch size however fast the job writes; `more` says a file has more now.
-  const auto budget = static_cast<int64_t>(options_.recorder.batch_events);
-  auto read_all = [&](bool at_end, bool* more) -> Status {
-    ARBITER_RETURN_IF_ERROR(out.Poll(
-        [&](std::string_view line, size_t total) {
-          recorder.AddOutputLine(pipes::StdStream::kStdout, line, total);
-        },
-        at_end, budget));
-    ARBITER_RETURN_IF_ERROR(err.Poll(
-        [&](std::string_view line, size_t total) {
-          recorder.AddOutputLine(pipes::StdStream::kStderr, line, total);
-        },
-        at_end, budget));
-    ARBITER_RETURN_IF_ERROR(msgs.Poll(
-        [&](std::string_view line, size_t total) {
-          int64_t n = msg_line_base + msgs.lines() + 1;
-          if (total > line.size()) {
-            processor.ReportTooLong("messages", n, line, total);
-          } else {
-            processor.ProcessLine("messages", n, line, pipes::LineMode::kStrict);
-          }
-        },
-        at_end, budget));
-    *more = out.more_available() || err.more_available() || msgs.more_available();
-    return Status::Ok();
-  };
-
-  std::optional<Clock::time_point> deadline;
-  const auto& max_duration = request.asset->compute.max_duration;
-  if (max_duration) {
-    auto started = run.started_at.value_or(NowSeconds());
-    auto elapsed = NowSeconds() - started;
-    deadline = Clock::now() + (*max_duration - elapsed);
-  }
-  enum class Stop { kNone, kCancel, kTimeout } stop = Stop::kNone;
-  std::string stop_reason;
-  std::optional<Clock::time_point> term_sent, kill_sent;
-  Clock::time_point last_flush = Clock::now(), last_cancel_check = Clock::now();
-  ProcessWaiter waiter(process, is_child);
-  auto stop_job = [&](Stop why, std::string reason) {
-    stop = why;
-    stop_reason = std::move(reason);
-    term_sent = Clock::now();
-    recorder.AddStatus("warning", stop_reason + "; sending SIGTERM to the job's process group");
-    Status s = SignalProcessGroup(process.pid, SIGTERM);
-    if (!s.ok()) recorder.AddStatus("error", s.message());
-  };
-  bool more = false;
-  while (true) {
-    bool ended = waiter.WaitFor(more ? std::chrono::milliseconds(0) : options_.poll_interval);
-    ARBITER_RETURN_IF_ERROR(read_all(ended, &more));
-    Clock::time_point now = Clock::now();
-    if (ended) {
-      // Drain what is left, one batch at a time.
-      while (more) {
-        ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-        ARBITER_RETURN_IF_ERROR(read_all(true, &more));
-      }
-      break;
-    }
-    if (recorder.ShouldFlush() ||
-        (recorder.HasPending() && now - last_flush >= options_.flush_interval)) {
-      ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-      last_flush = now;
-    }
-    if (stop == Stop::kNone) {
-      if (cancel.requested()) {
-        ARBITER_RETURN_IF_ERROR(
-            storage_->TransitionRun(run.run_id, {RunStatus::kRunning}, RunStatus::kCanceling, {})
-                .status());
-        stop_job(Stop::kCancel, "canceled: " + cancel.reason());
-      } else if (deadline && now >= *deadline) {
-        stop_job(Stop::kTimeout,
-                 "timed out after " + FormatDuration(*max_duration) + " (compute.max_duration)");
-      } else if (now - last_cancel_check >= options_.cancel_check_interval) {
-        last_cancel_check = now;
-        ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage_->GetRun(run.run_id));
-        if (latest.status == RunStatus::kCanceling) {
-          stop_job(Stop::kCancel, "canceled by `arbiter cancel`");
-        }
-      }
-    } else if (!kill_sent && (now - *term_sent >= options_.cancel_grace || cancel.forced())) {
-      kill_sent = now;
-      recorder.AddStatus("warning",
-                         cancel.forced()
-                             ? std::string("asked again to stop (Ctrl-C twice): sending SIGKILL "
-                                           "without waiting for the grace period")
-                             : "the job did not stop within " +
-                                   FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(
-                                       options_.cancel_grace)) +
-                                   " of SIGTERM; sending SIGKILL");
-      Status s = SignalProcessGroup(process.pid, SIGKILL);
-      if (!s.ok()) recorder.AddStatus("error", s.message());
-    }
-  }
-  // Whatever the job left behind in its group goes with it.
-  int64_t leftovers = CountProcessGroup(process.pid);
-  if (leftovers > 0) {
-    recorder.AddStatus("warning", "the job's main process ended but left " +
-                                      std::to_string(leftovers) +
-                                      " process(es) in its group; killing them");
-    Status s = SignalProcessGroup(process.pid, SIGKILL);
-    if (!s.ok()) recorder.AddStatus("error", s.message());
-  }
-  // Children that left the group (setsid) are found by the run dir they inherited.
-  std::vector<int64_t> escaped =
-      ProcessesWithEnvironmentEntry("ARBITER_RUN_DIR=" + RunDir(run.run_id), process.pid);
-  if (!escaped.empty()) {
-    std::string pids;
-    for (int64_t pid : escaped) {
-      pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
-      kill(static_cast<pid_t>(pid), SIGKILL);
-    }
-    recorder.AddStatus("warning", std::to_string(escaped.size()) +
-                                      " process(es) of the job left its process group (setsid?) "
-                                      "and outlived it: pid " + pids + "; killing them");
-  }
-  processor.Finish();
-  if (stop == Stop::kNone) {
-    // `arbiter cancel` also signals the job itself, which may end before we looked.
-    ARBITER_ASSIGN_OR_RETURN(storage::RunRecord latest, storage_->GetRun(run.run_id));
-    if (latest.status == RunStatus::kCanceling) {
-      stop = Stop::kCancel;
-      stop_reason = "canceled by `arbiter cancel`";
-    }
-  }
-
-  const ExitStatus& exit = waiter.status();
-  RunResult result;
-  if (stop == Stop::kCancel) {
-    result = {RunStatus::kCanceled, stop_reason};
-  } else if (stop == Stop::kTimeout) {
-    result = {RunStatus::kFailure, stop_reason};
-  } else if (exit.exit_code == 0 && !recorder.closed_exception()) {
-    result = {RunStatus::kSuccess, ""};
-  } else if (!exit.exit_code && !exit.signal) {
-    // Re-attached: no exit status; the job's own `closed` is the best evidence.
-    if (recorder.closed() && !recorder.closed_exception()) {
-      result = {RunStatus::kSuccess, ""};
-    } else {
-      result = {RunStatus::kFailure,
-                recorder.closed_exception()
-                    ? "the job reported an exception: " + *recorder.closed_exception()
-                    : std::string(kOrchestratorStoppedReason) +
-                          "; the job ended without reporting `closed` and its exit status is "
-                          "unknown"};
-    }
-  } else {
-    result.status = RunStatus::kFailure;
-    result.reason = "job failed: " + exit.ToString();
-    if (recorder.closed_exception()) result.reason += "; " + *recorder.closed_exception();
-  }
-  recorder.AddStatus(result.status == RunStatus::kSuccess ? "info" : "error",
-                     "ended: " + std::string(storage::RunStatusName(result.status)) +
-                         (exit.exit_code || exit.signal ? " (" + exit.ToString() + ")" : "") +
-                         (result.reason.empty() ? "" : ": " + result.reason));
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
-
-  ARBITER_ASSIGN_OR_RETURN(result, recorder.End(std::move(result)));
-  if (!options_.keep_files) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  return result;
+  if (!run.pid) return FailedPreconditionError(kOrchestratorStoppedReason);
+  return std::unique_ptr<PlatformJob>(std::make_unique<LocalJob>(
+      options_, RunDir(run.run_id), run, process, /*is_child=*/false, recorder));
 }
 
 }  // namespace arbiter::runs

@@ -13,6 +13,7 @@
 
 #include "arbiter/runs/launcher.h"
 #include "arbiter/runs/process.h"
+#include "arbiter/runs/run_follower.h"
 #include "arbiter/runs/run_recorder.h"
 
 namespace arbiter::runs {
@@ -21,6 +22,8 @@ struct LocalLauncherOptions {
   std::string runs_dir;               // per-run files: <runs_dir>/<run id>/
   std::string python_client_dir;      // prepended to PYTHONPATH (clients/python); may be empty
   std::vector<std::string> base_env;  // what jobs inherit ("NAME=value")
+  // The longest wait between reads of the job's files; its exit wakes the
+  // follower at once.
   std::chrono::milliseconds poll_interval{50};
   std::chrono::milliseconds flush_interval{200};
   std::chrono::milliseconds cancel_check_interval{250};  // storage polled for CANCELING
@@ -28,6 +31,7 @@ struct LocalLauncherOptions {
   size_t max_message_line_bytes = 8u << 20;
   RecorderOptions recorder;
   bool keep_files = false;  // keep stdout/stderr/messages files after the run
+  const Clock* clock = &RealClock();
 };
 
 // The program and arguments a run starts with, and notes for the run's events.
@@ -40,25 +44,35 @@ struct LocalCommand {
 // command as given for `command` jobs. `path_env` is the PATH to search.
 Result<LocalCommand> BuildLocalCommand(const RunRequest& request, const std::string& path_env);
 
-class LocalLauncher final : public Launcher {
+// Runs go through the one run lifecycle (run_follower.h); this class is the
+// local platform's part: spawning the process, finding it again, its files.
+class LocalLauncher final : public Launcher, private Platform {
  public:
   LocalLauncher(storage::Storage* storage, LocalLauncherOptions options);
 
-  Result<RunResult> Execute(const RunRequest& request, const CancelSignal& cancel) override;
-  Result<RunResult> Reattach(const RunRequest& request, const CancelSignal& cancel) override;
+  Result<RunResult> Execute(const RunRequest& request, const CancelSignal& cancel) override {
+    return lifecycle_.Execute(request, cancel);
+  }
+  Result<RunResult> Reattach(const RunRequest& request, const CancelSignal& cancel) override {
+    return lifecycle_.Reattach(request, cancel);
+  }
 
  private:
-  Result<RunResult> FollowToEnd(const RunRequest& request, ProcessId process, bool is_child,
-                                RunRecorder& recorder, const CancelSignal& cancel);
+  // Platform
+  Result<std::unique_ptr<PlatformJob>> Submit(const RunRequest& request,
+                                              RunRecorder& recorder) override;
+  Result<std::unique_ptr<PlatformJob>> Resume(const RunRequest& request,
+                                              RunRecorder& recorder) override;
+  FollowOptions follow_options() const override;
+  RecorderOptions recorder_options() const override;
+
   Result<std::vector<std::string>> BuildEnv(const RunRequest& request, const std::string& dir,
                                             RunRecorder& recorder);
-  Result<RunResult> FailBeforeStart(const storage::RunRecord& run, storage::RunStatus from,
-                                    RunRecorder& recorder, std::string reason);
   std::string RunDir(const std::string& run_id) const;
 
   storage::Storage* storage_;
   LocalLauncherOptions options_;
-  ProcessId self_;
+  PlatformLauncher lifecycle_;
 };
 
 }  // namespace arbiter::runs

@@ -249,12 +249,11 @@ bool ProcessWaiter::CheckEnded() {
   return ended_;
 }
 
-bool ProcessWaiter::WaitFor(std::chrono::milliseconds timeout) {
+bool ProcessWaiter::WaitFor(std::chrono::milliseconds timeout, const Clock& clock) {
   if (CheckEnded()) return true;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = clock.Monotonic() + timeout;
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.Monotonic());
     if (left.count() <= 0) return CheckEnded();
     if (pidfd_ >= 0) {
       pollfd p{pidfd_, POLLIN, 0};
@@ -278,7 +277,7 @@ bool ProcessWaiter::WaitFor(std::chrono::milliseconds timeout) {
       }
     } else {
       // No pidfd (old kernel): poll with short pauses.
-      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(5)));
+      clock.SleepFor(std::min(left, std::chrono::milliseconds(5)));
       if (CheckEnded()) return true;
     }
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "arbiter/common/clock.h"
 #include "arbiter/common/status.h"
 
 namespace arbiter::runs {
@@ -73,8 +74,9 @@ class ProcessWaiter {
   ProcessWaiter(const ProcessWaiter&) = delete;
   ProcessWaiter& operator=(const ProcessWaiter&) = delete;
 
-  // True once the process has ended (waits at most `timeout`).
-  bool WaitFor(std::chrono::milliseconds timeout);
+  // True once the process has ended (waits at most `timeout`: on the process's
+  // pidfd, or on `clock` in short pauses where there is none).
+  bool WaitFor(std::chrono::milliseconds timeout, const Clock& clock = RealClock());
   const ExitStatus& status() const { return status_; }
 
  private:

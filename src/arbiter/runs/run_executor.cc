@@ -13,9 +13,8 @@ using storage::RunStatus;
 
 std::string NewRunId() {
   static std::mutex mu;
-  static std::mt19937_64 rng{
-      std::random_device{}() ^
-      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  static std::mt19937_64 rng{(static_cast<uint64_t>(std::random_device{}()) << 32) ^
+                             std::random_device{}()};
   std::lock_guard lock(mu);
   uint64_t v = rng();
   char buf[17];
@@ -117,7 +116,7 @@ Result<std::optional<RunResult>> RunExecutor::TakeRuntimeSlot(
     if (!noted) {
       std::vector<storage::RunEvent> note(1);
       note[0].timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
+                                 clock_->WallTime().time_since_epoch())
                                  .count();
       note[0].kind = "status";
       note[0].level = "info";
@@ -127,14 +126,14 @@ Result<std::optional<RunResult>> RunExecutor::TakeRuntimeSlot(
       ARBITER_RETURN_IF_ERROR(storage_->AppendEvents(run.run_id, &note).status());
       noted = true;
     }
-    std::this_thread::sleep_for(slot_poll_);
+    clock_->SleepFor(slot_poll_);
   }
 }
 
 Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
     const std::vector<storage::RunRecord>& runs, const CancelSignal& cancel,
     const ProgressFn& progress) {
-  const auto start = std::chrono::steady_clock::now();
+  const MonoTime start = clock_->Monotonic();
   std::mutex mu;
   RunProgress counts;
   counts.total = static_cast<int>(runs.size());
@@ -154,7 +153,7 @@ Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
 
   std::atomic<size_t> next{0};
   auto report = [&](const storage::RunRecord* finished) {
-    counts.elapsed = std::chrono::steady_clock::now() - start;
+    counts.elapsed = clock_->Monotonic() - start;
     if (progress) progress(counts, finished);
   };
   auto worker = [&] {
@@ -185,8 +184,7 @@ Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
           m.asset_key = run.asset_key;
           m.partition_key = run.partition_key;
           m.run_id = run.run_id;
-          m.timestamp =
-              std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+          m.timestamp = clock_->Now();
           m.metadata = {
               {"arbiter/recorded_by", {{"type", "text"}, {"raw_value", "run succeeded"}}}};
           after = storage_->RecordMaterialization(&m);
@@ -203,8 +201,7 @@ Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
         c.run_id = run.run_id;
         c.runtime = run.runtime;
         c.usage = UsageToJson(*result->usage);
-        c.recorded_at =
-            std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+        c.recorded_at = clock_->Now();
         after = storage_->PutCostRecord(c);
       }
       Result<storage::RunRecord> final_record = storage_->GetRun(run.run_id);

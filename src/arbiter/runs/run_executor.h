@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "arbiter/common/clock.h"
 #include "arbiter/runs/launcher.h"
 #include "arbiter/runs/partition_status.h"
 
@@ -46,6 +47,8 @@ class RunExecutor {
   void SetOnRunEnd(RunEndFn fn) { on_run_end_ = std::move(fn); }
   // How often a run waiting for a slot of its runtime looks again.
   void SetSlotPollInterval(std::chrono::milliseconds d) { slot_poll_ = d; }
+  // Time for waits, progress and records (the real clock unless set).
+  void SetClock(const Clock* clock) { clock_ = clock; }
 
  private:
   Result<RunResult> RunOne(const storage::RunRecord& run, const CancelSignal& cancel);
@@ -65,6 +68,7 @@ class RunExecutor {
   PartitionStatusKeeper keeper_;
   RunEndFn on_run_end_;
   std::chrono::milliseconds slot_poll_{250};
+  const Clock* clock_ = &RealClock();
 };
 
 // A new run id: 16 random hex digits.

@@ -9,9 +9,9 @@ namespace arbiter::runs {
 
 namespace {
 
-int64_t NowMs() {
+int64_t NowMs(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+             clock.WallTime().time_since_epoch())
       .count();
 }
 
@@ -80,7 +80,7 @@ RunRecorder::RunRecorder(storage::Storage* storage, storage::RunRecord run, Reco
 void RunRecorder::Add(std::string kind, std::string level, std::string message,
                       nlohmann::json data) {
   storage::RunEvent e;
-  e.timestamp_ms = NowMs();
+  e.timestamp_ms = NowMs(*options_.clock);
   e.kind = std::move(kind);
   e.level = std::move(level);
   e.message = std::move(message);
@@ -129,8 +129,7 @@ void RunRecorder::OnMessage(const pipes::PipesMessage& message,
           mat.asset_key = m.asset_key.empty() ? run_.asset_key : m.asset_key;
           mat.partition_key = run_.partition_key;
           mat.run_id = run_.run_id;
-          mat.timestamp =
-              std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+          mat.timestamp = options_.clock->Now();
           mat.data_version = m.data_version;
           if (m.metadata) mat.metadata = MetadataToJson(*m.metadata);
           nlohmann::json data = {{"asset_key", mat.asset_key}, {"metadata", mat.metadata}};
@@ -215,8 +214,7 @@ Status RunRecorder::Flush(const nlohmann::json& cursor) {
 
 Result<RunResult> RunRecorder::End(RunResult result, const std::vector<storage::RunStatus>& from) {
   storage::RunUpdate end;
-  end.ended_at =
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  end.ended_at = options_.clock->Now();
   end.failure_reason = result.reason;
   end.stderr_tail = StderrTail();
   ARBITER_ASSIGN_OR_RETURN(bool moved,

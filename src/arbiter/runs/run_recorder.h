@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arbiter/common/clock.h"
 #include "arbiter/pipes/handler.h"
 #include "arbiter/runs/launcher.h"
 #include "arbiter/storage/storage.h"
@@ -25,6 +26,7 @@ struct RecorderOptions {
   int64_t max_output_lines = 100000;         // per run; then one note and no more
   int stderr_tail_lines = 20;                // kept for the run record
   size_t batch_events = 5000;                // flush when this many are pending
+  const Clock* clock = &RealClock();         // event and materialization times
 };
 
 class RunRecorder final : public pipes::PipesMessageHandler {
