@@ -30,6 +30,7 @@ struct StopState {
   std::string reason;
   std::optional<MonoTime> asked_at;  // set once the platform took the request
   bool forced = false;
+  bool unconfirmed = false;  // the platform never confirmed it: the run fails saying so
 };
 
 }  // namespace
@@ -82,6 +83,7 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
   milliseconds interval = options.poll_initial;
   MonoTime last_flush = clock.Monotonic(), last_cancel_check = clock.Monotonic();
   bool more = false;
+  bool cancel_seen = false;  // the wait below saw CANCELING in storage
   while (true) {
     Result<JobState> polled = job.Poll();
     if (!polled.ok()) {
@@ -135,7 +137,7 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
         request_stop(StopState::Why::kTimeout,
                      "timed out after " + FormatDuration(*request.asset->compute.max_duration) +
                          " (compute.max_duration)");
-      } else if (now - last_cancel_check >= options.cancel_check) {
+      } else if (cancel_seen || now - last_cancel_check >= options.cancel_check) {
         last_cancel_check = now;
         ARBITER_ASSIGN_OR_RETURN(bool canceling, canceled_in_storage());
         if (canceling) request_stop(StopState::Why::kCancel, "canceled by `arbiter cancel`");
@@ -158,6 +160,7 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
       state = {Phase::kFailed, "", nullptr,
                stop.reason + ", but the platform did not confirm the stop within " +
                    Seconds(options.stop_timeout) + "; check the run there"};
+      stop.unconfirmed = true;
       break;
     }
     if (more) continue;  // the job wrote faster than one batch: read on before waiting
@@ -176,7 +179,10 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
       if (clock.Monotonic() - last_cancel_check >= options.cancel_check) {
         last_cancel_check = clock.Monotonic();
         Result<bool> canceling = canceled_in_storage();
-        if (canceling.ok() && *canceling) break;
+        if (canceling.ok() && *canceling) {
+          cancel_seen = true;
+          break;
+        }
       }
     }
     interval = std::min(options.poll_max, milliseconds(static_cast<int64_t>(
@@ -200,7 +206,9 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
 
   RunResult result;
   const std::optional<std::string>& exception = recorder.closed_exception();
-  if (stop.why == StopState::Why::kCancel && state.phase != Phase::kSucceeded) {
+  if (stop.unconfirmed) {
+    result = {RunStatus::kFailure, state.reason};
+  } else if (stop.why == StopState::Why::kCancel && state.phase != Phase::kSucceeded) {
     result = {RunStatus::kCanceled, stop.reason};
   } else if (stop.why == StopState::Why::kTimeout && state.phase != Phase::kSucceeded) {
     result = {RunStatus::kFailure, stop.reason};
