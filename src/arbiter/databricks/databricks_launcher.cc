@@ -219,7 +219,7 @@ class DatabricksJob final : public runs::PlatformJob {
                              "outcome is unknown: " + e.message());
       }
       if (e.code() == StatusCode::kPermissionDenied) {
-        return PermissionDeniedError(
+        return Status(StatusCode::kPermissionDenied,
             "cannot follow Databricks run " + id_text_ + ": " + e.message() +
             "; renew the runtime's credentials (the Databricks run itself may still be going: "
             "cancel it there or re-run after fixing the token)");
