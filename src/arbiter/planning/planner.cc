@@ -61,6 +61,11 @@ Plan Planner::Select(const PlanRequest& request) const {
 }
 
 void Planner::Place(const PlanRequest& request, const cost::Engine* engine, Plan* plan) const {
+  PlaceRuns(request, engine, plan);
+  if (!plan->ok()) plan->runs.clear();  // an error: nothing is to be run
+}
+
+void Planner::PlaceRuns(const PlanRequest& request, const cost::Engine* engine, Plan* plan) const {
   const definitions::AssetDef& asset = *request.asset;
   const PlacementOptions& options = request.placement;
   plan->policy = options.policy.value_or(asset.placement);

@@ -64,6 +64,7 @@ class Planner {
 
  private:
   double ExploreFraction(const PlacementOptions& options) const;
+  void PlaceRuns(const PlanRequest& request, const cost::Engine* engine, Plan* plan) const;
 
   const definitions::Project* project_;
   PlanningState* state_;

@@ -216,7 +216,7 @@ TEST_F(PlannerTest, EachRunIsPlacedWithItsOwnInputSize) {
   state_.input_bytes["b"] = 5e9;
   Plan plan = MakePlan(Request("demo/parts", Range("a", "b")));
   ASSERT_EQ(plan.runs.size(), 2u);
-  EXPECT_FALSE(plan.runs[0].placement->inputs.contains("input_bytes"));
+  EXPECT_TRUE(plan.runs[0].placement->inputs["input_bytes"].is_null());
   EXPECT_EQ(plan.runs[1].placement->inputs["input_bytes"], 5e9);
 }
 
@@ -297,34 +297,54 @@ TEST_F(PlannerTest, ARuntimeThisBuildCannotLaunchIsAnError) {
   Plan plan = MakePlan(Request("demo/single"));
   EXPECT_EQ(OnlyError(plan),
             "runtime 'local' (type local) has no launcher in this build (placement 'cheapest' "
-            "chose it: local is the cheapest feasible runtime ($0.000 expected)) | --runtime NAME "
-            "picks a runtime yourself");
+            "chose it: local is the cheapest feasible runtime ($0.000 expected); next emr at $2.750) "
+            "| --runtime NAME picks a runtime yourself");
 }
 
 // A backfill is a sequence of the asset's decisions: each run draws anew and
 // the budget counts the spend and exploration of the runs placed before it.
+// Without history emr is expected at $2.75 a run and serverless at $2.80, so
+// an exploring run (serverless drawn below emr) costs $0.05 extra.
 TEST_F(PlannerTest, TheExplorationBudgetHoldsAcrossABackfill) {
-  project_.assets[Asset("demo/parts").key].runtimes = {"emr", "serverless"};
-  auto explored = [&](double fraction) {
-    PlanRequest r = Request("demo/parts", Range("a", "f"));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 20; ++i) keys.push_back("k" + std::to_string(100 + i));
+  project_.partitions["many"] = {"many", definitions::StaticPartitions::Create(keys).value(), {}};
+  AddAsset("demo/many", "many");
+  project_.assets[Asset("demo/many").key].runtimes = {"emr", "serverless"};
+  struct Outcome {
+    std::vector<int> explored;  // indices of exploring runs
+    double extra = 0, spent = 0;
+  };
+  auto backfill = [&](double fraction) {
+    PlanRequest r = Request("demo/many", Range("k100", "k119"));
     r.placement.explore = fraction;
     Plan plan = MakePlan(r);
     EXPECT_TRUE(plan.ok());
-    double spent = 0, extra = 0;
-    int n = 0;
-    for (const PlannedRun& run : plan.runs) {
-      spent += *run.placement->Chosen()->expected_usd;
-      if (run.placement->explored) {
-        ++n;
-        extra += run.placement->explore_extra_usd;
+    Outcome o;
+    for (size_t i = 0; i < plan.runs.size(); ++i) {
+      const cost::Placement& p = *plan.runs[i].placement;
+      o.spent += *p.Chosen()->expected_usd;
+      if (p.explored) {
+        o.explored.push_back(static_cast<int>(i));
+        o.extra += p.explore_extra_usd;
       }
     }
-    EXPECT_LE(extra, fraction * spent + 1e-9) << "fraction " << fraction;
-    return n;
+    EXPECT_LE(o.extra, fraction * o.spent + 1e-9) << "fraction " << fraction;
+    return o;
   };
-  EXPECT_EQ(explored(0), 0);
-  // The whole spend may go to exploration: the uncertain runtime is tried.
-  EXPECT_GT(explored(1.0), 0);
+  EXPECT_THAT(backfill(0).explored, IsEmpty());
+  // A roomy budget: every run whose own draw favours serverless explores
+  // (the draws differ run to run).
+  Outcome roomy = backfill(0.01);
+  EXPECT_EQ(roomy.explored.size(), 8u);
+  // 0.3% of spend: $0.05 fits only once six runs' spend has accrued (0.3% of
+  // 7 × $2.75 = $0.058), and again only after the first extra is paid off.
+  Outcome tight = backfill(0.003);
+  EXPECT_THAT(tight.explored, ElementsAre(7, 13));
+  EXPECT_LT(roomy.explored.front(), 6);  // the early draws that found no budget
+  for (int i : tight.explored) {
+    EXPECT_NE(std::find(roomy.explored.begin(), roomy.explored.end(), i), roomy.explored.end());
+  }
 }
 
 TEST_F(PlannerTest, ThePlanCommandsPreviewUsesTheSameInputs) {
