@@ -8,13 +8,14 @@
 
 #include "arbiter/cli/command_context.h"
 #include "arbiter/cli/cost_support.h"
+#include "arbiter/cli/planning_support.h"
 #include "arbiter/cli/run_support.h"
-#include "arbiter/cost/catalog_instance_chooser.h"
-#include "arbiter/cost/ledger.h"
 #include "arbiter/cli/text_table.h"
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
-#include "arbiter/runs/partition_status.h"
+#include "arbiter/cost/catalog_instance_chooser.h"
+#include "arbiter/planning/enqueue.h"
+#include "arbiter/planning/storage_planning_state.h"
 #include "arbiter/runs/process.h"
 #include "arbiter/runs/run_executor.h"
 
@@ -22,105 +23,8 @@ namespace arbiter::cli {
 namespace {
 
 using definitions::AssetDef;
-using definitions::PartitionsDef;
 using definitions::RuntimeConfig;
 using storage::RunStatus;
-
-// The partition keys to run, or an error already printed (nullopt).
-std::optional<std::vector<std::string>> SelectPartitions(CommandContext& ctx,
-                                                         const MaterializeArgs& args,
-                                                         const AssetDef& asset,
-                                                         const PartitionsDef* def,
-                                                         runs::PartitionStatusKeeper& keeper) {
-  const std::string name = asset.key.str();
-  bool any = !args.partitions.empty() || !args.from.empty() || !args.to.empty() || args.all_missing;
-  if (!def) {
-    if (any) {
-      ctx.err() << "error: asset " << Quote(name)
-                << " is not partitioned; run it without --partition/--from/--to/--all-missing\n";
-      return std::nullopt;
-    }
-    return std::vector<std::string>{};
-  }
-  if (!any) {
-    ctx.err() << "error: asset " << Quote(name) << " is partitioned (" << asset.partitions << ", "
-              << def->Size() << " keys); choose what to run\n"
-              << "  hint: --partition KEY (repeatable), --from KEY --to KEY, or --all-missing; "
-                 "'arbiter partitions "
-              << name << "' lists the keys\n";
-    return std::nullopt;
-  }
-  auto index_of = [&](const std::string& flag, const std::string& key) -> std::optional<int64_t> {
-    auto i = def->IndexOf(key);
-    if (!i) {
-      ctx.err() << "error: " << flag << " " << Quote(key) << " is not a partition of "
-                << Quote(name) << " (" << asset.partitions << ": " << def->Describe() << ")\n";
-      if (def->Size() > 0) {
-        ctx.err() << "  hint: keys look like " << Quote(def->KeyAt(0)) << " ... "
-                  << Quote(def->KeyAt(def->Size() - 1)) << "\n";
-      }
-    }
-    return i;
-  };
-  definitions::PartitionSet chosen;
-  for (const std::string& key : args.partitions) {
-    auto i = index_of("--partition", key);
-    if (!i) return std::nullopt;
-    chosen.Add(*i);
-  }
-  if (!args.from.empty() || !args.to.empty()) {
-    if (args.from.empty() || args.to.empty()) {
-      ctx.err() << "error: --from and --to go together (both inclusive)\n";
-      return std::nullopt;
-    }
-    auto b = index_of("--from", args.from);
-    auto e = index_of("--to", args.to);
-    if (!b || !e) return std::nullopt;
-    if (*b > *e) {
-      ctx.err() << "error: --from " << Quote(args.from) << " comes after --to " << Quote(args.to)
-                << "\n";
-      return std::nullopt;
-    }
-    chosen = chosen.Union(definitions::PartitionSet::Range(*b, *e + 1));
-  }
-  if (args.all_missing) {
-    auto status = keeper.Get(asset);
-    if (!status.ok()) {
-      ctx.err() << "error: " << status.status().message() << "\n";
-      return std::nullopt;
-    }
-    definitions::PartitionSet missing = definitions::PartitionSet::Range(0, def->Size())
-                                            .Difference(status->materialized)
-                                            .Difference(status->in_progress);
-    // With a range, only the missing keys inside it.
-    chosen = (args.partitions.empty() && args.from.empty()) ? missing : chosen.Intersect(missing);
-  }
-  std::vector<std::string> keys;
-  for (const auto& r : chosen.ranges()) {
-    for (int64_t i = r.begin; i < r.end; ++i) keys.push_back(def->KeyAt(i));
-  }
-  return keys;
-}
-
-// Checks an explicitly requested runtime; prints why it cannot be used.
-const RuntimeConfig* CheckRequestedRuntime(CommandContext& ctx, const definitions::Project& p,
-                                           const AssetDef& asset, const std::string& requested) {
-  auto it = p.runtimes.find(requested);
-  if (it == p.runtimes.end()) {
-    std::vector<std::string> names;
-    for (const auto& [n, rt] : p.runtimes) names.push_back(n);
-    ctx.err() << "error: unknown runtime " << Quote(requested) << DidYouMean(requested, names)
-              << "\n";
-    return nullptr;
-  }
-  if (!asset.runtimes.empty() &&
-      std::find(asset.runtimes.begin(), asset.runtimes.end(), requested) == asset.runtimes.end()) {
-    ctx.err() << "error: asset " << Quote(asset.key.str()) << " may not run on runtime "
-              << Quote(requested) << " (allowed: " << Join(asset.runtimes, ", ") << ")\n";
-    return nullptr;
-  }
-  return &it->second;
-}
 
 std::string ProgressLine(const runs::RunProgress& p) {
   double secs = std::chrono::duration<double>(p.elapsed).count();
@@ -147,146 +51,85 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     ctx.err() << "error: --concurrency must be at least 1\n";
     return kExitUsage;
   }
-  const bool automatic = args.runtime.empty() || args.runtime == "auto";
-  if (!automatic && !CheckRequestedRuntime(ctx, p, *asset, args.runtime)) return kExitFailure;
+  planning::PlanRequest request;
+  request.asset = asset;
+  request.selection = {args.partitions, args.from, args.to, args.all_missing};
+  request.placement.runtime = args.runtime;
+  request.placement.explore = args.explore;
+  request.now = ctx.env().clock->Now();
+  const bool automatic = request.placement.automatic();
+  if (!automatic) {
+    if (auto e = planning::CheckRequestedRuntime(p, *asset, args.runtime)) {
+      PrintPlanErrors(ctx.err(), {*e});
+      return kExitFailure;
+    }
+  }
   auto storage = OpenProjectStorage(ctx, p);
   if (!storage) return kExitFailure;
   RecoverOrphanedRuns(ctx, p, *storage);
-  runs::PartitionStatusKeeper keeper(storage.get(), &p);
-  const PartitionsDef* def = p.PartitionsOf(*asset);
-  auto keys = SelectPartitions(ctx, args, *asset, def, keeper);
-  if (!keys) return kExitFailure;
-  if (def && keys->empty()) {
+
+  // What to run and where: the planner (arbiter/planning), in two steps so the
+  // cost engine is opened only when there is something to place.
+  planning::StoragePlanningState state(storage.get(), &p);
+  Launchers launchers(ctx, p, storage.get());
+  planning::Planner planner = MakePlanner(ctx, p, &state, &launchers);
+  planning::Plan plan = planner.Select(request);
+  if (!plan.ok()) {
+    PrintPlanErrors(ctx.err(), plan.errors);
+    return kExitFailure;
+  }
+  if (plan.selected == 0) {
     ctx.err() << "nothing to do: no missing partitions of " << asset->key.str() << "\n";
     if (ctx.flags().json) ctx.out() << "[]\n";
     return kExitOk;
   }
-
-  // Place every run: the asset's policy, or the runtime asked for (then the
-  // candidates are still evaluated, so the run records its predicted cost).
-  std::unique_ptr<cost::Engine> engine = OpenCostEngine(ctx, p, storage.get());
-  if (!engine) {
-    if (automatic) return kExitFailure;
-    ctx.err() << "warning: without a price catalog, the cost of these runs is not recorded\n";
-  }
-  Launchers launchers(ctx, p, storage.get());
-  if (engine) launchers.SetInstanceChooser(cost::CatalogInstanceChooser(engine->shared_catalog()));
-  definitions::PlacementPolicy policy = asset->placement;
-  if (!automatic) {
-    policy.kind = definitions::PlacementPolicy::Kind::kFixed;
-    policy.runtime = args.runtime;
-  }
-  std::vector<cost::Placement> placements;
-  std::vector<const RuntimeConfig*> chosen;
-  const double explore = args.explore >= 0 ? args.explore : p.placement.explore_budget;
-  cost::ExplorationBudget budget =
-      engine ? engine->Budget(explore, asset->key.str(), p.placement.seed) : cost::ExplorationBudget{};
-  // A runtime without credentials here cannot run anything: placement leaves
-  // it out (a runtime asked for by name is tried, and fails saying why).
-  cost::PlacementConstraints constraints;
-  if (engine && automatic) {
-    constraints.unavailable = UnavailableRuntimes(ctx, p, *asset);
+  std::unique_ptr<cost::Engine> engine;
+  if (!plan.runs.empty()) {
+    engine = OpenCostEngine(ctx, p, storage.get());
+    if (!engine) {
+      if (automatic) return kExitFailure;
+      ctx.err() << "warning: without a price catalog, the cost of these runs is not recorded\n";
+    }
+    if (engine) launchers.SetInstanceChooser(cost::CatalogInstanceChooser(engine->shared_catalog()));
+    planner.Place(request, engine.get(), &plan);
     if (!ctx.flags().json) {
-      for (const auto& [name, why] : constraints.unavailable) {
-        ctx.err() << "note: runtime " << name << " left out: " << why << "\n";
+      for (const planning::RuntimeLeftOut& l : plan.left_out) {
+        ctx.err() << "note: runtime " << l.runtime << " left out: " << l.why << "\n";
       }
     }
-  }
-  for (size_t i = 0; i < (def ? keys->size() : 1); ++i) {
-    const RuntimeConfig* rt = nullptr;
-    if (engine) {
-      std::optional<double> input_bytes;
-      if (def) {
-        if (auto m = storage->LatestMaterialization(asset->key.str(), (*keys)[i]); m.ok() && *m) {
-          input_bytes = cost::InputBytesOf((*m)->metadata);
-        }
-      }
-      cost::Placement pl = engine->placer().Place(*asset, policy, input_bytes, constraints, budget);
-      budget.draw += 1;  // the next partition is the asset's next decision
-      if (pl.chosen.empty()) {
-        ctx.err() << "error: cannot place " << asset->key.str() << ": " << pl.reason << "\n"
-                  << "  hint: 'arbiter plan " << asset->key.str() << "' shows every candidate\n";
-        return kExitFailure;
-      }
-      if (const cost::Candidate* c = pl.Chosen(); c && c->expected_usd) {
-        budget.spent_usd += *c->expected_usd;
-        if (pl.explored) budget.explored_usd += pl.explore_extra_usd;
-      }
-      rt = &p.runtimes.at(pl.chosen);
-      placements.push_back(std::move(pl));
-    } else {
-      rt = &p.runtimes.at(args.runtime);
-    }
-    if (!launchers.For(*rt)) {
-      ctx.err() << "error: runtime " << Quote(rt->name) << " (type "
-                << definitions::RuntimeTypeName(rt->type)
-                << ") has no launcher in this build";
-      if (automatic) ctx.err() << " (placement " << Quote(policy.ToString()) << " chose it: " << placements.back().reason << ")";
-      ctx.err() << "\n  hint: --runtime NAME picks a runtime yourself\n";
+    if (!plan.ok()) {
+      PrintPlanErrors(ctx.err(), plan.errors);
       return kExitFailure;
     }
-    chosen.push_back(rt);
+    if (automatic && plan.runs.front().placement && !ctx.flags().json) {
+      ctx.err() << "placement " << plan.policy.ToString() << ": "
+                << plan.runs.front().placement->reason << "\n";
+    }
   }
-  const RuntimeConfig* runtime = chosen.front();
-  bool one_runtime = std::all_of(chosen.begin(), chosen.end(),
-                                 [&](const RuntimeConfig* r) { return r == runtime; });
-  if (automatic && !placements.empty() && !ctx.flags().json) {
-    ctx.err() << "placement " << policy.ToString() << ": " << placements.front().reason << "\n";
-  }
+  PrintSkipped(ctx.err(), *asset, plan.skipped);
 
-  // Queue one run per partition, owned by this process.
+  // Queue one run per planned partition, owned by this process.
   const std::string owner = runs::CurrentProcess().ToString();
-  std::vector<storage::RunRecord> queued;
-  std::vector<std::optional<std::string>> targets;
-  if (def) {
-    for (const std::string& k : *keys) targets.emplace_back(k);
-  } else {
-    targets.emplace_back(std::nullopt);
+  planning::EnqueueResult enqueued = planning::Enqueue(*storage, plan, {owner, nullptr});
+  PrintSkipped(ctx.err(), *asset, enqueued.skipped);
+  for (const std::string& w : enqueued.warnings) ctx.err() << "warning: " << w << "\n";
+  if (enqueued.error) {
+    PrintPlanErrors(ctx.err(), {*enqueued.error});
+    return kExitFailure;
   }
-  const std::string backfill = targets.size() > 1 ? runs::NewRunId() : "";
-  int skipped = 0;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    const auto& key = targets[i];
-    storage::RunRecord r;
-    r.run_id = runs::NewRunId();
-    r.asset_key = asset->key.str();
-    r.partition_key = key;
-    r.runtime = chosen[i]->name;
-    if (!placements.empty() && placements[i].explored) {
-      r.tags[cost::kPlacementTag] = cost::kExploreTagValue;
-      r.tags[cost::kExploreExtraTag] = std::to_string(placements[i].explore_extra_usd);
-    }
-    if (!asset->code_version.empty()) r.tags[cost::kCodeVersionTag] = asset->code_version;
-    r.created_at = ctx.env().clock->Now();
-    r.owner = owner;
-    if (!backfill.empty()) r.tags["backfill"] = backfill;
-    // Atomic in storage: a partition another run (any arbiter's) holds is
-    // skipped, never started twice.
-    Result<std::optional<storage::RunRecord>> holder = storage->CreateRunUnlessClaimed(r);
-    if (!holder.ok()) {
-      ctx.err() << "error: cannot queue a run: " << holder.status().message() << "\n";
-      return kExitFailure;
-    }
-    if (*holder) {
-      const storage::RunRecord& h = **holder;
-      ctx.err() << "skipped " << (key ? *key : asset->key.str()) << ": run " << h.run_id << " ("
-                << storage::RunStatusName(h.status) << " on " << h.runtime << ") holds it\n";
-      ++skipped;
-      continue;
-    }
-    if (!placements.empty()) {
-      Status placed = cost::RecordPlacement(*storage, r, placements[i], r.created_at);
-      if (!placed.ok()) ctx.err() << "warning: placement of run " << r.run_id << " not stored: " << placed.message() << "\n";
-    }
-    queued.push_back(std::move(r));
-  }
+  std::vector<storage::RunRecord>& queued = enqueued.queued;
   if (queued.empty()) {
+    const size_t skipped = plan.skipped.size() + enqueued.skipped.size();
     ctx.err() << "nothing to do: " << (skipped == 1 ? "the partition is" : "every partition is")
               << " held by a live run\n"
               << "  hint: 'arbiter logs -f RUN_ID' follows it to the end\n";
     if (ctx.flags().json) ctx.out() << "[]\n";
     return kExitOk;
   }
+  const RuntimeConfig* runtime = &p.runtimes.at(queued.front().runtime);
+  const bool one_runtime = !plan.single_runtime().empty();
+  const std::string backfill =
+      queued.front().tags.contains("backfill") ? queued.front().tags["backfill"].get<std::string>() : "";
   int concurrency = args.concurrency > 0           ? args.concurrency
                     : runtime->max_concurrency > 0 ? runtime->max_concurrency
                                                    : 1;

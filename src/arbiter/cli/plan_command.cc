@@ -7,8 +7,10 @@
 #include "arbiter/cli/command_context.h"
 #include "arbiter/common/strings.h"
 #include "arbiter/cli/cost_support.h"
+#include "arbiter/cli/planning_support.h"
 #include "arbiter/cli/run_support.h"
 #include "arbiter/cli/text_table.h"
+#include "arbiter/planning/storage_planning_state.h"
 
 namespace arbiter::cli {
 namespace {
@@ -97,10 +99,12 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
     }
     policy = *parsed;
   }
-  cost::PlacementConstraints constraints;
-  constraints.excluded_runtimes = args.exclude;
-  constraints.require_photon = args.require_photon;
-  if (args.max_nodes > 0) constraints.max_nodes = args.max_nodes;
+  planning::PlacementOptions options;
+  options.policy = policy;
+  options.constraints.excluded_runtimes = args.exclude;
+  options.constraints.require_photon = args.require_photon;
+  if (args.max_nodes > 0) options.constraints.max_nodes = args.max_nodes;
+  options.explore = args.explore;
   for (const std::string& rt : args.exclude) {
     if (!p.runtimes.count(rt)) {
       ctx.err() << "error: --exclude: unknown runtime " << Quote(rt) << "\n";
@@ -111,32 +115,20 @@ int RunPlan(CommandContext& ctx, const PlanArgs& args) {
   if (!storage) return kExitFailure;
   auto engine = OpenCostEngine(ctx, p, storage.get());
   if (!engine) return kExitFailure;
+  // The planner materialize uses, asked what it would decide for one run.
+  planning::StoragePlanningState state(storage.get(), &p);
+  planning::Planner planner = MakePlanner(ctx, p, &state, nullptr);
 
   nlohmann::json all = nlohmann::json::array();
   bool first = true;
   for (const definitions::AssetDef* a : assets) {
-    std::optional<std::string> partition;
-    std::optional<double> input_bytes;
-    if (!args.partition.empty()) {
-      const definitions::PartitionsDef* def = p.PartitionsOf(*a);
-      if (!def || !def->IndexOf(args.partition)) {
-        ctx.err() << "error: " << Quote(args.partition) << " is not a partition of "
-                  << Quote(a->key.str()) << "\n";
-        return kExitFailure;
-      }
-      partition = args.partition;
-      // The partition's last reported input size, when it ran before.
-      if (auto m = storage->LatestMaterialization(a->key.str(), partition); m.ok() && *m) {
-        input_bytes = cost::InputBytesOf((*m)->metadata);
-      }
+    planning::Preview preview = planner.PreviewPlacement(*a, args.partition, options, *engine);
+    if (!preview.errors.empty()) {
+      PrintPlanErrors(ctx.err(), preview.errors);
+      return kExitFailure;
     }
-    double explore = args.explore >= 0 ? args.explore : p.placement.explore_budget;
-    // As materialize does: a runtime that cannot authenticate here is shown infeasible.
-    cost::PlacementConstraints asset_constraints = constraints;
-    asset_constraints.unavailable = UnavailableRuntimes(ctx, p, *a);
-    cost::Placement placement =
-        engine->placer().Place(*a, policy.value_or(a->placement), input_bytes, asset_constraints,
-                               engine->Budget(explore, a->key.str(), p.placement.seed));
+    const std::optional<std::string>& partition = preview.partition;
+    const cost::Placement& placement = preview.placement;
     // Changes the engine detected in this asset's history (and reacted to).
     nlohmann::json changes = nlohmann::json::array();
     for (const cost::ChangeEvent& e : engine->changes()) {

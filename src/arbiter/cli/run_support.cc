@@ -1,8 +1,13 @@
 #include "arbiter/cli/run_support.h"
 
 #include <date/date.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
@@ -231,44 +236,65 @@ struct InterruptToCancel::Impl {
   runs::CancelSignal* cancel;
   std::function<void(bool)> on_signal;
   sigset_t old_mask;
-  std::atomic<bool> done{false};
+  int signal_fd = -1;
+  int stop_fd = -1;  // eventfd: the destructor wakes the waiter through it
   std::atomic<int> received{0};
   std::thread waiter;
+
+  ~Impl() {
+    if (signal_fd >= 0) close(signal_fd);
+    if (stop_fd >= 0) close(stop_fd);
+  }
+  void Wait() {
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    while (true) {
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents != 0) return;
+      signalfd_siginfo info{};
+      if (read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+      const int sig = static_cast<int>(info.ssi_signo);
+      int first = 0;
+      bool again = !received.compare_exchange_strong(first, sig);
+      if (again) cancel->Force();
+      cancel->Request(sig == SIGINT ? "interrupted (Ctrl-C)" : "arbiter received SIGTERM");
+      if (on_signal) on_signal(again);
+    }
+  }
 };
 
 InterruptToCancel::InterruptToCancel(bool enabled, runs::CancelSignal* cancel,
                                      std::function<void(bool forced)> on_signal) {
   if (!enabled) return;
-  impl_ = std::make_unique<Impl>();
-  impl_->cancel = cancel;
-  impl_->on_signal = std::move(on_signal);
+  auto impl = std::make_unique<Impl>();
+  impl->cancel = cancel;
+  impl->on_signal = std::move(on_signal);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  impl->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+  impl->stop_fd = eventfd(0, EFD_CLOEXEC);
+  // Without them the signals keep their default action (they end arbiter).
+  if (impl->signal_fd < 0 || impl->stop_fd < 0) return;
   // Blocked here before any worker thread starts, so every thread inherits
-  // the mask and only the waiter below receives the signals.
-  pthread_sigmask(SIG_BLOCK, &set, &impl_->old_mask);
-  impl_->waiter = std::thread([impl = impl_.get(), set] {
-    while (!impl->done) {
-      timespec timeout{0, 100 * 1000 * 1000};
-      int sig = sigtimedwait(&set, nullptr, &timeout);
-      if (sig == SIGINT || sig == SIGTERM) {
-        int first = 0;
-        bool again = !impl->received.compare_exchange_strong(first, sig);
-        if (again) impl->cancel->Force();
-        impl->cancel->Request(sig == SIGINT ? "interrupted (Ctrl-C)" : "arbiter received SIGTERM");
-        if (impl->on_signal) impl->on_signal(again);
-      }
-    }
-  });
+  // the mask and the signals wait in the signalfd. The waiter sleeps until a
+  // signal or the destructor: a command ends as soon as its work does
+  // (polling for the end every 100 ms cost materialize 50 ms on average).
+  pthread_sigmask(SIG_BLOCK, &set, &impl->old_mask);
+  impl_ = std::move(impl);
+  impl_->waiter = std::thread([impl = impl_.get()] { impl->Wait(); });
 }
 
 int InterruptToCancel::received() const { return impl_ ? impl_->received.load() : 0; }
 
 InterruptToCancel::~InterruptToCancel() {
   if (!impl_) return;
-  impl_->done = true;
+  const uint64_t one = 1;
+  while (write(impl_->stop_fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
   impl_->waiter.join();
   pthread_sigmask(SIG_SETMASK, &impl_->old_mask, nullptr);
 }
