@@ -1,10 +1,20 @@
 # Helpers that keep every module's CMakeLists.txt to a few lines and give all
 # targets the same warnings.
 #
-#   arbiter_module(NAME <name> SOURCES ... DEPS ...)
-#     -> static library arbiter_<name>; DEPS are its only allowed dependencies.
+#   arbiter_module(NAME <name> SOURCES ... [PUBLIC_DEPS ...] [DEPS ...])
+#     -> static library arbiter_<name>. PUBLIC_DEPS and DEPS are its only allowed
+#        dependencies: PUBLIC_DEPS are those its headers expose (users get them too),
+#        DEPS are PRIVATE (used only by its .cc files).
+#   arbiter_test_library(NAME <name> SOURCES ... DEPS ...)
+#     -> static library arbiter_<name> for tests only (fixtures), never linked into the product.
 #   arbiter_tests(NAME <name> SOURCES ... DEPS ...)
 #     -> test binary arbiter_<name>_tests, registered with ctest (label "unit").
+# Tests, test libraries and fuzzers also get arbiter_testing (src/arbiter/testing).
+#
+# scripts/check_module_deps.py (ctest: module_deps) fails when a file includes
+# arbiter/<module>/... that its target does not declare directly (a dependency that
+# only arrives transitively does not count), when a header exposes a DEPS (private)
+# module, and on cycles. See CONTRIBUTING.md, "Module dependencies".
 
 function(arbiter_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
@@ -15,11 +25,23 @@ function(arbiter_warnings target)
 endfunction()
 
 function(arbiter_module)
-  cmake_parse_arguments(M "" "NAME" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "NAME" "SOURCES;PUBLIC_DEPS;DEPS" ${ARGN})
   add_library(arbiter_${M_NAME} STATIC ${M_SOURCES})
   target_include_directories(arbiter_${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(arbiter_${M_NAME} PUBLIC ${M_DEPS})
+  target_link_libraries(arbiter_${M_NAME} PUBLIC ${M_PUBLIC_DEPS} PRIVATE ${M_DEPS})
   arbiter_warnings(arbiter_${M_NAME})
+endfunction()
+
+function(arbiter_test_library)
+  cmake_parse_arguments(L "" "NAME" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARBITER_BUILD_TESTS)
+    return()
+  endif()
+  add_library(arbiter_${L_NAME} STATIC ${L_SOURCES})
+  target_include_directories(arbiter_${L_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(arbiter_${L_NAME} PUBLIC ${L_DEPS} arbiter_testing)
+  target_compile_definitions(arbiter_${L_NAME} PRIVATE ARBITER_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  arbiter_warnings(arbiter_${L_NAME})
 endfunction()
 
 function(arbiter_tests)
@@ -31,7 +53,8 @@ function(arbiter_tests)
     set(T_LABEL unit)
   endif()
   add_executable(arbiter_${T_NAME}_tests ${T_SOURCES})
-  target_link_libraries(arbiter_${T_NAME}_tests PRIVATE ${T_DEPS} GTest::gmock GTest::gtest_main)
+  target_link_libraries(arbiter_${T_NAME}_tests PRIVATE ${T_DEPS} arbiter_testing GTest::gmock
+                        GTest::gtest_main)
   target_compile_definitions(arbiter_${T_NAME}_tests PRIVATE
     ARBITER_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   arbiter_warnings(arbiter_${T_NAME}_tests)
@@ -49,7 +72,7 @@ function(arbiter_fuzzer)
     return()
   endif()
   add_executable(arbiter_${F_NAME}_fuzz ${F_SOURCES})
-  target_link_libraries(arbiter_${F_NAME}_fuzz PRIVATE ${F_DEPS})
+  target_link_libraries(arbiter_${F_NAME}_fuzz PRIVATE ${F_DEPS} arbiter_testing)
   target_link_options(arbiter_${F_NAME}_fuzz PRIVATE -fsanitize=fuzzer)
   arbiter_warnings(arbiter_${F_NAME}_fuzz)
 endfunction()

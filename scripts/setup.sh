@@ -66,21 +66,54 @@ fi
 # changes. requirements/bootstrap.txt pins pip, setuptools and wheel first, so that the
 # one source-only package (pyspark) is built into a wheel with them (no unpinned build
 # environment) and pip's cache makes the next clone's install quick.
-if ! cat requirements/bootstrap.txt requirements/dev.txt |
-    cmp -s - .venv/.installed-requirements 2>/dev/null; then
-  echo "setup: creating .venv from requirements/dev.txt (pinned, hash-checked)"
-  rm -rf .venv
-  /usr/bin/python3 -m venv .venv
-  pip_install=(.venv/bin/python -m pip install -q --disable-pip-version-check --no-input
+#
+# The virtualenvs are created now (cmake looks for their interpreters) and filled in the
+# background while the C++ build runs: on a fresh machine both take minutes, one waiting on
+# downloads, the other on the CPU. Their output goes to build/setup-*.log, shown on failure.
+main_venv_current() {
+  cat requirements/bootstrap.txt requirements/dev.txt | cmp -s - .venv/.installed-requirements 2>/dev/null
+}
+install_main_venv() {
+  local pip_install=(.venv/bin/python -m pip install -q --disable-pip-version-check --no-input
     --require-hashes --no-build-isolation)
   "${pip_install[@]}" -r requirements/bootstrap.txt
   "${pip_install[@]}" -r requirements/dev.txt
   cat requirements/bootstrap.txt requirements/dev.txt > .venv/.installed-requirements
+}
+fill_main_venv=0
+if ! main_venv_current; then
+  echo "setup: creating .venv from requirements/dev.txt (pinned, hash-checked)"
+  rm -rf .venv
+  /usr/bin/python3 -m venv .venv
+  fill_main_venv=1
 fi
 echo "$java_home" > .venv/java-home
 # Dagster and the dagster-pipes releases the interop tests run (tests/dagster).
-scripts/setup-dagster.sh
+scripts/setup-dagster.sh create
+
+mkdir -p build
+background=()  # "pid:name" of each background install
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT  # none outlives this script
+if ((fill_main_venv)); then
+  install_main_venv > build/setup-venv.log 2>&1 &
+  background+=("$!:venv")
+fi
+scripts/setup-dagster.sh install > build/setup-dagster.log 2>&1 &
+background+=("$!:dagster")
 
 preset="${1:-ci}"
-cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset"
+build_status=0
+cmake --preset "$preset" >/dev/null && cmake --build --preset "$preset" || build_status=$?
+
+failed=0
+for job in "${background[@]}"; do
+  if ! wait "${job%%:*}"; then
+    echo "setup: installing the ${job#*:} Python environment failed:" >&2
+    cat "build/setup-${job#*:}.log" >&2
+    failed=1
+  else
+    cat "build/setup-${job#*:}.log"
+  fi
+done
+((failed == 0)) || exit 1
+exit "$build_status"

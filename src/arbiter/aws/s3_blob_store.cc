@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 
 namespace arbiter::aws {
 
@@ -59,7 +59,7 @@ std::string RandomRunPrefix(std::string_view base) {
   std::string out(base);
   while (!out.empty() && out.back() == '/') out.pop_back();
   if (!out.empty()) out.push_back('/');
-  return out + HexEncode(bytes);
+  return out + crypto::HexEncode(bytes);
 }
 
 }  // namespace arbiter::aws

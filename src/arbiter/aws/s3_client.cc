@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 #include "arbiter/aws/xml.h"
 #include "arbiter/http/redact.h"
 
@@ -193,7 +193,7 @@ Result<std::string> S3Client::PutObject(const std::string& bucket, const std::st
   r.body = std::string(data);
   if (!options.content_type.empty()) r.headers.emplace_back("Content-Type", options.content_type);
   if (options.if_none_match) r.headers.emplace_back("If-None-Match", "*");
-  r.headers.emplace_back("Content-MD5", Base64Encode(Md5(data)));
+  r.headers.emplace_back("Content-MD5", crypto::Base64Encode(crypto::Md5(data)));
   ARBITER_ASSIGN_OR_RETURN(http::HttpResponse resp, Send(std::move(r), "PutObject"));
   return Unquote(resp.Header("ETag").value_or(""));
 }
@@ -251,7 +251,8 @@ Status S3Client::DeleteObjects(const std::string& bucket, const std::vector<std:
     r.method = "POST";
     r.idempotent = true;  // deleting twice is harmless
     r.url = Url(bucket, "", "delete=");
-    r.headers = {{"Content-Type", "application/xml"}, {"Content-MD5", Base64Encode(Md5(body))}};
+    r.headers = {{"Content-Type", "application/xml"},
+                 {"Content-MD5", crypto::Base64Encode(crypto::Md5(body))}};
     r.body = std::move(body);
     ARBITER_ASSIGN_OR_RETURN(XmlElement xml, SendForXml(std::move(r), "DeleteObjects"));
     for (const XmlElement& e : xml.children) {
@@ -357,7 +358,7 @@ Result<std::string> S3Client::MultipartUpload(const std::string& bucket, const s
     up.method = "PUT";
     up.url = Url(bucket, key, "partNumber=" + std::to_string(part) + "&" + id_param);
     up.body = std::string(data.substr(off, part_size));
-    up.headers = {{"Content-MD5", Base64Encode(Md5(up.body))}};
+    up.headers = {{"Content-MD5", crypto::Base64Encode(crypto::Md5(up.body))}};
     auto resp = Send(std::move(up), "UploadPart");
     if (!resp.ok()) return abort(resp.status());
     const std::string etag = resp->Header("ETag").value_or("");

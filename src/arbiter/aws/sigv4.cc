@@ -4,7 +4,7 @@
 #include <ctime>
 #include <map>
 
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 
 namespace arbiter::aws {
 
@@ -88,10 +88,10 @@ std::string SigningKey(std::string_view secret, std::string_view date, std::stri
                        std::string_view service) {
   std::string k = "AWS4";
   k.append(secret);
-  k = HmacSha256(k, date);
-  k = HmacSha256(k, region);
-  k = HmacSha256(k, service);
-  return HmacSha256(k, "aws4_request");
+  k = crypto::HmacSha256(k, date);
+  k = crypto::HmacSha256(k, region);
+  k = crypto::HmacSha256(k, service);
+  return crypto::HmacSha256(k, "aws4_request");
 }
 
 namespace {
@@ -168,10 +168,10 @@ void FinishSignature(SigningResult& result, const Credentials& creds, const Sign
   result.string_to_sign += '\n';
   result.string_to_sign += Scope(o);
   result.string_to_sign += '\n';
-  result.string_to_sign += Sha256Hex(result.canonical_request);
+  result.string_to_sign += crypto::Sha256Hex(result.canonical_request);
   const std::string key =
       SigningKey(creds.secret_access_key, amz_date.substr(0, 8), o.region, o.service);
-  result.signature = HexEncode(HmacSha256(key, result.string_to_sign));
+  result.signature = crypto::HexEncode(crypto::HmacSha256(key, result.string_to_sign));
 }
 
 Status Check(const SignableRequest& r, const Credentials& creds, const SigningOptions& o) {
@@ -201,7 +201,7 @@ Result<SigningResult> SignWithHeaders(const SignableRequest& request, const Cred
   if (auto given = http::FindHeader(r.headers, "x-amz-content-sha256")) {
     payload_hash = *given;  // the caller chose (e.g. UNSIGNED-PAYLOAD)
   } else {
-    payload_hash = o.unsigned_payload ? "UNSIGNED-PAYLOAD" : Sha256Hex(r.body);
+    payload_hash = o.unsigned_payload ? "UNSIGNED-PAYLOAD" : crypto::Sha256Hex(r.body);
     if (o.add_content_sha256) r.headers.emplace_back("x-amz-content-sha256", payload_hash);
   }
   SigningResult result;
@@ -251,7 +251,8 @@ Result<SigningResult> SignWithQuery(const SignableRequest& request, const Creden
   if (!query.empty()) query.push_back('&');
   query += added;
 
-  const std::string payload_hash = o.unsigned_payload ? "UNSIGNED-PAYLOAD" : Sha256Hex(request.body);
+  const std::string payload_hash =
+      o.unsigned_payload ? "UNSIGNED-PAYLOAD" : crypto::Sha256Hex(request.body);
   SigningResult result;
   Canonical c = BuildCanonical(request, query, payload_hash, o);
   result.canonical_request = std::move(c.request);

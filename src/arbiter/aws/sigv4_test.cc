@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 
 namespace arbiter::aws {
 namespace {
@@ -185,11 +185,11 @@ INSTANTIATE_TEST_SUITE_P(AllVectors, BotocoreVectorTest, ::testing::ValuesIn(Bot
 TEST(SigV4VectorsTest, AllBotocoreFilesArePresent) { EXPECT_EQ(BotocoreCases().size(), 34u); }
 
 TEST(SigV4Test, KeyDerivationCheckValues) {
-  EXPECT_EQ(HexEncode(SigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215",
-                                 "us-east-1", "iam")),
+  EXPECT_EQ(crypto::HexEncode(SigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215",
+                                         "us-east-1", "iam")),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
-  EXPECT_EQ(HexEncode(SigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830",
-                                 "us-east-1", "service")),
+  EXPECT_EQ(crypto::HexEncode(SigningKey("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830",
+                                         "us-east-1", "service")),
             "938127b5336810ddb6a5d6af445fcac9e371f9ed418ed386b022aed82901be75");
 }
 

@@ -80,6 +80,18 @@ class DatabricksExampleTest : public ::testing::Test {
     EXPECT_EQ(o.code, 0) << o.err;
     return nlohmann::json::parse(o.out, nullptr, false);
   }
+  // For tests whose point is the run lifecycle rather than Spark: every job of the copied
+  // project gets `--engine python`, so the emulated cluster still launches it through
+  // spark-submit, as the service does, but no Spark session starts (on 2 cores that is most
+  // of a minute per run). MaterializesLikeLocally keeps real Spark.
+  void UsePythonEngine() {
+    const std::string before = ReadAll(dir_.path() / "arbiter.yaml");
+    const std::string after = std::regex_replace(
+        before, std::regex("args: \\[--input, data, --output, \\.arbiter/output\\]"),
+        "args: [--input, data, --output, .arbiter/output, --engine, python]");
+    ASSERT_NE(after, before) << "the example's job args changed; update UsePythonEngine";
+    std::ofstream(dir_.path() / "arbiter.yaml") << after;
+  }
   storage::RunRecord StoredRun(const std::string& run_id) {
     auto s = storage::OpenStorage(storage::kDefaultStorageUrl, dir_.str());
     return *(*s)->GetRun(run_id);
@@ -161,6 +173,7 @@ TEST_F(DatabricksExampleTest, CancelLeavesNoEmulatedRunRunning) {
 }
 
 TEST_F(DatabricksExampleTest, AKilledArbiterIsReplacedWithoutASecondSubmit) {
+  UsePythonEngine();  // about re-attaching, not Spark
   emulator_->SetFaults({{"start_delay", 2}});
   Output o = Run({"materialize", "commoncrawl/nodes", "--runtime", "databricks", "-p",
                   "CC-MAIN-2024-10|seeds-a", "--detach"});
@@ -172,12 +185,15 @@ TEST_F(DatabricksExampleTest, AKilledArbiterIsReplacedWithoutASecondSubmit) {
   ASSERT_EQ(kill(static_cast<pid_t>(owner->pid), SIGKILL), 0);
   ASSERT_TRUE(WaitUntil([&] { return !runs::IsProcessAlive(*owner); }));
   Run({"runs"});  // any command notices the orphan and hands it to a new arbiter
-  // The job runs on real Spark (a JVM start and a few stages): a generous deadline.
+  // spark-submit still starts a JVM on a possibly loaded machine: a generous deadline.
   ASSERT_TRUE(WaitUntil([&] { return storage::IsTerminal(StoredRun(run_id).status); },
                         std::chrono::seconds(300)));
   storage::RunRecord done = StoredRun(run_id);
   EXPECT_EQ(done.status, storage::RunStatus::kSuccess) << done.failure_reason;
   EXPECT_EQ(emulator_->Runs()["submits"], 1);
+  auto mats = Json({"materializations", "commoncrawl/nodes"});
+  ASSERT_EQ(mats.size(), 1u);
+  EXPECT_EQ(mats[0]["metadata"]["arbiter/engine"]["raw_value"], "python") << mats[0].dump();
   EXPECT_THAT(Run({"logs", run_id}).out, HasSubstr("re-attached to Databricks run " + done.external_id));
 }
 

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <thread>
 
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 #include "arbiter/common/clock.h"
 #include "arbiter/common/duration.h"
 #include "arbiter/databricks/auth.h"
@@ -80,7 +80,7 @@ Result<JobCode> CollectJobCode(const std::string& project_root, const std::strin
   for (const auto& [name, content] : code.files) {
     all += name + '\0' + std::to_string(content.size()) + '\0' + content;
   }
-  code.hash = aws::Sha256Hex(all).substr(0, 16);
+  code.hash = crypto::Sha256Hex(all).substr(0, 16);
   return code;
 }
 

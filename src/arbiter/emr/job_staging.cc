@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 
 namespace arbiter::emr {
 
@@ -53,7 +53,7 @@ Result<std::string> ReadFile(const fs::path& path) {
 Result<std::string> StageFile(aws::S3Client& s3, const S3Location& staging, const fs::path& path,
                               int* uploaded) {
   ARBITER_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
-  std::string rel = "code/" + aws::Sha256Hex(data) + "/" + path.filename().string();
+  std::string rel = "code/" + crypto::Sha256Hex(data) + "/" + path.filename().string();
   Result<aws::S3Object> head = s3.HeadObject(staging.bucket, staging.Key(rel));
   if (!head.ok()) {
     if (head.status().code() != StatusCode::kNotFound) {

@@ -1,9 +1,9 @@
-#include "arbiter/aws/crypto.h"
+#include "arbiter/crypto/crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-namespace arbiter::aws {
+namespace arbiter::crypto {
 namespace {
 
 std::string Digest(const EVP_MD* md, std::string_view data) {
@@ -46,4 +46,4 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
-}  // namespace arbiter::aws
+}  // namespace arbiter::crypto
