@@ -180,6 +180,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
       storage.get(), &p, &ctx.env().env,
       [&](const definitions::RuntimeConfig& rt) { return launchers.For(rt); },
       concurrency);
+  executor.SetClock(ctx.env().clock);
   AttachLedger(ctx, executor, engine.get(), storage.get());
   runs::CancelSignal cancel;
   Result<std::vector<storage::RunRecord>> finals = std::vector<storage::RunRecord>{};
