@@ -187,6 +187,7 @@ class DatabricksJob final : public runs::PlatformJob {
         id_text_(std::to_string(databricks_run_id)),
         run_id_(request.run.run_id),
         region_(request.runtime->databricks.region.value_or("")),
+        runtime_name_(request.runtime->name),
         recorder_(recorder),
         clock_(options.clock),
         processor_(&recorder, pipes::ProcessorOptions()) {
@@ -221,8 +222,9 @@ class DatabricksJob final : public runs::PlatformJob {
       if (e.code() == StatusCode::kPermissionDenied) {
         return Status(StatusCode::kPermissionDenied,
             "cannot follow Databricks run " + id_text_ + ": " + e.message() +
-            "; renew the runtime's credentials (the Databricks run itself may still be going: "
-            "cancel it there or re-run after fixing the token)");
+            "; renew the credentials of runtime " + runtime_name_ +
+            " (the Databricks run itself may still be going: cancel it there or re-run after "
+            "fixing the token)");
       }
       // Anything else (after the HTTP client's own retries) is polled again.
       return UnavailableError("polling Databricks run " + id_text_ + ": " + e.message());
@@ -379,6 +381,7 @@ class DatabricksJob final : public runs::PlatformJob {
   std::string id_text_;
   std::string run_id_;
   std::string region_;
+  std::string runtime_name_;
   runs::RunRecorder& recorder_;
   const Clock* clock_;
   pipes::MessageProcessor processor_;

@@ -231,7 +231,7 @@ TEST_F(DatabricksLauncherTest, JobEnvSecretsGoAsDatabricksReferencesNeverInClear
   auto result = Execute(run);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->status, RunStatus::kFailure);
-  EXPECT_NE(result->reason.find("environment variable API_KEY: refusing to send the value of "
+  EXPECT_NE(result->reason.find("environment variable API_KEY of the job: refusing to send the value of "
                                 "${env:DBX_TEST_TOKEN} to Databricks"),
             std::string::npos)
       << result->reason;
