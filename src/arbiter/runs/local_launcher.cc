@@ -199,7 +199,8 @@ class LocalJob final : public PlatformJob {
     }
     // Children that left the group (setsid) are found by the run dir they inherited.
     std::vector<int64_t> escaped =
-        ProcessesWithEnvironmentEntry("ARBITER_RUN_DIR=" + dir_, process_.pid);
+        ProcessesWithEnvironmentEntry("ARBITER_RUN_DIR=" + dir_, process_.pid,
+                                      process_.start_ticks);
     if (!escaped.empty()) {
       std::string pids;
       for (int64_t pid : escaped) {

@@ -112,28 +112,38 @@ int64_t CountProcessGroup(int64_t pgid) {
 }
 
 std::vector<int64_t> ProcessesWithEnvironmentEntry(const std::string& entry,
-                                                   int64_t except_pgid) {
+                                                   int64_t except_pgid,
+                                                   int64_t min_start_ticks) {
   std::vector<int64_t> out;
   const std::string self = std::to_string(getpid());
+  const std::string except = std::to_string(except_pgid);
   std::error_code ec;
   for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = dir.path().filename().string();
     if (name.empty() || name == self || name.find_first_not_of("0123456789") != std::string::npos)
       continue;
-    std::ifstream in(dir.path() / "environ", std::ios::binary);
-    if (!in) continue;  // gone, or not ours to read
-    bool found = false;
-    for (std::string var; std::getline(in, var, '\0');) {
-      if (var == entry) {
-        found = true;
-        break;
+    // The small stat file first: most processes are ruled out without reading their
+    // environment (older than the job, dead, or in the group being killed anyway).
+    auto fields = StatFields(std::stoll(name));
+    // fields[0]: state; fields[2]: process group; fields[19]: start time
+    if (!fields || fields->size() < 20 || (*fields)[0] == "Z" || (*fields)[0] == "X" ||
+        (*fields)[2] == except) {
+      continue;
+    }
+    if (min_start_ticks > 0) {
+      try {
+        if (std::stoll((*fields)[19]) < min_start_ticks) continue;
+      } catch (...) {
+        continue;
       }
     }
-    auto fields = StatFields(std::stoll(name));
-    // fields[0]: state; fields[2]: process group (being killed with it already)
-    if (found && fields && fields->size() > 2 && (*fields)[0] != "Z" && (*fields)[0] != "X" &&
-        (*fields)[2] != std::to_string(except_pgid)) {
-      out.push_back(std::stoll(name));
+    std::ifstream in(dir.path() / "environ", std::ios::binary);
+    if (!in) continue;  // gone, or not ours to read
+    for (std::string var; std::getline(in, var, '\0');) {
+      if (var == entry) {
+        out.push_back(std::stoll(name));
+        break;
+      }
     }
   }
   return out;

@@ -52,7 +52,9 @@ int64_t CountProcessGroup(int64_t pgid);
 // environment holds exactly `entry` ("ARBITER_RUN_DIR=..."): a job's children
 // that left its process group (setsid) still carry it. Only processes of our
 // user are readable.
-std::vector<int64_t> ProcessesWithEnvironmentEntry(const std::string& entry, int64_t except_pgid);
+// Processes that started before `min_start_ticks` (the job's own start) are not read.
+std::vector<int64_t> ProcessesWithEnvironmentEntry(const std::string& entry, int64_t except_pgid,
+                                                   int64_t min_start_ticks = 0);
 
 // Finds `program` on `path_env` (a PATH value); a name with a slash is returned as is.
 std::optional<std::string> FindOnPath(const std::string& program, const std::string& path_env);
