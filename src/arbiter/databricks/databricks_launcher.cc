@@ -500,7 +500,7 @@ Result<std::unique_ptr<runs::PlatformJob>> DatabricksLauncher::SubmitWith(
   running.started_at = options_.clock->Now();
   running.external_id = std::to_string(*submitted);
   ARBITER_RETURN_IF_ERROR(
-      runs::StoreExternalIds(*storage_, run, running, /*running=*/true, cursor, recorder));
+      runs::StoreExternalIds(*storage_, run, running, /*running=*/true, &cursor, recorder));
   runs::RunRequest started = request;
   started.run.reader_cursor = cursor;
   return std::unique_ptr<runs::PlatformJob>(

@@ -324,9 +324,9 @@ Result<std::unique_ptr<runs::PlatformJob>> EmrLauncher::Submit(const runs::RunRe
   }
   storage::RunUpdate ids;
   ids.external_id = cluster_id;
-  ARBITER_RETURN_IF_ERROR(runs::StoreExternalIds(
-      *storage_, run, ids, /*running=*/false,
-      {{"cluster_id", cluster_id}, {"step_id", step_id}, {"next_chunk", 1}}, recorder));
+  const json first_cursor = {{"cluster_id", cluster_id}, {"step_id", step_id}, {"next_chunk", 1}};
+  ARBITER_RETURN_IF_ERROR(
+      runs::StoreExternalIds(*storage_, run, ids, /*running=*/false, &first_cursor, recorder));
   auto job = std::make_unique<EmrJob>(target.conn.get(), cluster_id, step_id, transient,
                                       emr.aws.region, options_.connect.clock);
   return MakeRemotePlatformJob(std::move(target.conn), std::move(processor), std::move(pipes),

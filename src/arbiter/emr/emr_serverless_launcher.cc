@@ -140,10 +140,10 @@ Result<std::unique_ptr<runs::PlatformJob>> EmrServerlessLauncher::Submit(
                      {{"job_run_id", job_run}});
   storage::RunUpdate ids;
   ids.external_id = job_run;
-  ARBITER_RETURN_IF_ERROR(runs::StoreExternalIds(
-      *storage_, run, ids, /*running=*/false,
-      {{"application_id", cfg.application_id}, {"job_run_id", job_run}, {"next_chunk", 1}},
-      recorder));
+  const json first_cursor = {
+      {"application_id", cfg.application_id}, {"job_run_id", job_run}, {"next_chunk", 1}};
+  ARBITER_RETURN_IF_ERROR(
+      runs::StoreExternalIds(*storage_, run, ids, /*running=*/false, &first_cursor, recorder));
   auto job = std::make_unique<ServerlessJob>(target.conn.get(), cfg.application_id, job_run,
                                              cfg.aws.region, cfg.aws.log_uri);
   return MakeRemotePlatformJob(std::move(target.conn), std::move(processor), std::move(pipes),

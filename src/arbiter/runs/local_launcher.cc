@@ -353,8 +353,9 @@ Result<std::unique_ptr<PlatformJob>> LocalLauncher::Submit(const RunRequest& req
   running.pid = process->pid;
   running.process_start_ticks = process->start_ticks;
   auto job = std::make_unique<LocalJob>(options_, dir, run, *process, /*is_child=*/true, recorder);
+  // The pid is the id; the cursor is still all zeros, so no transaction of its own.
   ARBITER_RETURN_IF_ERROR(
-      StoreExternalIds(*storage_, run, running, /*running=*/true, job->Cursor(), recorder));
+      StoreExternalIds(*storage_, run, running, /*running=*/true, nullptr, recorder));
   return std::unique_ptr<PlatformJob>(std::move(job));
 }
 

@@ -55,9 +55,9 @@ Result<RunResult> FailRun(storage::Storage& storage, const storage::RunRecord& r
 }
 
 Status StoreExternalIds(storage::Storage& storage, const storage::RunRecord& run,
-                        storage::RunUpdate ids, bool running, const nlohmann::json& cursor,
+                        storage::RunUpdate ids, bool running, const nlohmann::json* cursor,
                         RunRecorder& recorder) {
-  ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor));
+  if (cursor) ARBITER_RETURN_IF_ERROR(recorder.Flush(*cursor));
   ARBITER_ASSIGN_OR_RETURN(
       bool moved, storage.TransitionRun(run.run_id, {RunStatus::kStarting},
                                         running ? RunStatus::kRunning : RunStatus::kStarting, ids));

@@ -36,12 +36,13 @@ Result<RunResult> FailRun(storage::Storage& storage, const storage::RunRecord& r
                           std::string reason, const nlohmann::json& cursor, const Clock& clock);
 
 // Stores the platform's id of a run that the platform accepted, and its first
-// cursor, before anything else: from here on a restarted arbiter follows that
-// platform run instead of starting another. STARTING -> RUNNING when `running`
-// (the platform runs it already: a local process), else it stays STARTING. A
-// run canceled meanwhile keeps CANCELING; the follower stops the job.
+// cursor (with the events so far; null: none worth a transaction of its own),
+// before anything else: from here on a restarted arbiter follows that platform
+// run instead of starting another. STARTING -> RUNNING when `running` (the
+// platform runs it already: a local process), else it stays STARTING. A run
+// canceled meanwhile keeps CANCELING; the follower stops the job.
 Status StoreExternalIds(storage::Storage& storage, const storage::RunRecord& run,
-                        storage::RunUpdate ids, bool running, const nlohmann::json& cursor,
+                        storage::RunUpdate ids, bool running, const nlohmann::json* cursor,
                         RunRecorder& recorder);
 
 // The states of a run that is being followed.
