@@ -23,10 +23,6 @@ class Clock {
   virtual MonoTime Monotonic() const = 0;
   // Returns after `d` has passed on this clock.
   virtual void SleepFor(std::chrono::nanoseconds d) const = 0;
-  void SleepUntil(MonoTime t) const {
-    MonoTime now = Monotonic();
-    if (t > now) SleepFor(t - now);
-  }
 };
 
 class SystemClock final : public Clock {
@@ -55,13 +51,10 @@ class FakeClock final : public Clock {
         std::chrono::nanoseconds(mono_ns_.load())));
   }
   void SleepFor(std::chrono::nanoseconds d) const override {
-    sleeps_.fetch_add(1);
     if (d.count() > 0) AdvanceBy(d);
   }
   void Set(TimePoint now) { wall_ns_ = ToNs(now.time_since_epoch()); }
   void Advance(std::chrono::nanoseconds d) { AdvanceBy(d); }
-  // How many times code slept on this clock.
-  int64_t sleeps() const { return sleeps_.load(); }
 
  private:
   static int64_t ToNs(std::chrono::nanoseconds d) { return d.count(); }
@@ -71,7 +64,6 @@ class FakeClock final : public Clock {
   }
   mutable std::atomic<int64_t> wall_ns_;
   mutable std::atomic<int64_t> mono_ns_{0};
-  mutable std::atomic<int64_t> sleeps_{0};
 };
 
 }  // namespace arbiter
