@@ -138,6 +138,19 @@ struct RuntimeOverride {
   nlohmann::json cluster = nlohmann::json::object();  // merged into the platform's cluster spec
 };
 
+// How the service retries a failed run of an asset (`retries:`). Each attempt
+// is its own run, linked to the one before (tags.retry_of).
+struct RetryPolicy {
+  int max_attempts = 1;  // runs in all, the first included; 1 = never retry
+  std::chrono::seconds backoff{60};                   // wait before the 2nd attempt
+  std::chrono::seconds max_backoff{std::chrono::minutes(30)};  // doubling stops here
+  double jitter = 0.2;            // each wait scaled by a random factor in [1-j, 1+j]
+  bool retry_user_errors = false; // also retry failures of the job's own code
+  // A run that lost its spot capacity retries on the next-cheapest runtime the
+  // asset allows when true; otherwise on the same runtime without spot.
+  bool other_runtime = false;
+};
+
 struct AssetDef {
   AssetKey key;
   std::string description;
@@ -152,6 +165,13 @@ struct AssetDef {
   std::string code_version;
   std::vector<std::string> owners;
   std::map<std::string, std::string> tags;
+  // The service's queue: higher priority starts first; `pool` names a
+  // `pools:` entry whose slots the asset's runs share; max_concurrency caps
+  // the asset's own live runs (0 = no cap).
+  int priority = 0;
+  std::string pool;
+  int max_concurrency = 0;
+  RetryPolicy retries;
   SourceLocation location;
 };
 
@@ -185,7 +205,23 @@ struct ScheduleDef {
   std::string timezone = "UTC";
   std::vector<AssetKey> assets;
   enum class Target { kLatest, kAllMissing } target = Target::kLatest;
+  // After the service was down: which missed ticks still run. kLatest the
+  // newest one only, kAll every one, kNone none (the next tick runs).
+  enum class Catchup { kLatest, kAll, kNone } catchup = Catchup::kLatest;
   bool enabled = true;
+  SourceLocation location;
+};
+
+// A named pool (`pools:`): assets that opt in share its slots.
+struct PoolDef {
+  std::string name;
+  int slots = 1;
+  SourceLocation location;
+};
+
+// The project's `service:` section: what `arbiter serve` does by default.
+struct ServiceSettings {
+  int max_concurrent_runs = 16;  // live runs the service follows at once, every runtime
   SourceLocation location;
 };
 
@@ -207,6 +243,8 @@ struct Project {
   PricingOverrides pricing;
   PlacementSettings placement;
   std::map<std::string, ScheduleDef> schedules;
+  std::map<std::string, PoolDef> pools;
+  ServiceSettings service;
 
   const AssetDef* FindAsset(std::string_view key) const;
   // The asset's partitions definition, or nullptr if it is unpartitioned.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,7 +46,18 @@ struct RunRecord {
   // Where the run's readers were when its last events were stored (JSON,
   // runtime-specific); stored atomically with those events.
   nlohmann::json reader_cursor = nlohmann::json::object();
+  // The service's queue: higher priority starts first; a retry waits until
+  // not_before (its backoff).
+  int priority = 0;
+  std::optional<TimePoint> not_before;
+  // Why a FAILURE happened, for retries: "user" (the job's code or its
+  // input), "system" (platform, capacity, orchestrator); empty otherwise.
+  std::string failure_kind;
 };
+
+// The owner of a QUEUED run that waits for `arbiter serve` to launch it (no
+// process follows it yet, and no other arbiter may take it as orphaned).
+inline constexpr const char* kQueueOwner = "queue";
 
 // One event of a run, in order. `seq` is assigned by storage, from 1.
 struct RunEvent {
@@ -128,6 +140,56 @@ struct RunHistoryEntry {
   RunRecord run;
   nlohmann::json metadata = nlohmann::json::object();  // newest materialization of the run
   std::optional<CostRecord> cost;
+};
+
+}  // namespace arbiter::storage
+
+namespace arbiter::storage {
+
+// One instant of a schedule, recorded once: the (schedule, tick_at) pair is
+// unique, so a restarted service never fires a tick twice.
+struct ScheduleTick {
+  std::string schedule;
+  TimePoint tick_at{};      // the cron instant
+  TimePoint recorded_at{};  // when the service handled it
+  // "launched" (runs queued), "skipped" (catch-up policy, nothing missing,
+  // disabled) or "failed" (planning failed; `message` says why).
+  std::string status;
+  std::string message;
+  std::vector<std::string> run_ids;
+};
+
+enum class BackfillStatus { kRunning, kPaused, kCanceled, kCompleted };
+std::string_view BackfillStatusName(BackfillStatus s);  // "RUNNING", ...
+std::optional<BackfillStatus> ParseBackfillStatus(std::string_view name);
+
+// A backfill as an object: the partitions it covers are index ranges of the
+// assets' (shared) partitions definition, not one row per partition, and runs
+// are created from it as slots free. `launched` records, per asset, which
+// partitions already have a run, so the service resumes where it stopped.
+struct BackfillRecord {
+  std::string backfill_id;
+  TimePoint created_at{};
+  TimePoint updated_at{};
+  std::vector<std::string> assets;  // dependency order: upstream first
+  std::string partitions_fingerprint;
+  definitions::PartitionSet partitions;
+  std::map<std::string, definitions::PartitionSet> launched;  // by asset key
+  std::string runtime;        // empty: automatic placement
+  nlohmann::json options = nlohmann::json::object();  // explore, priority, ...
+  BackfillStatus status = BackfillStatus::kRunning;
+  std::string message;  // why it was canceled, what it is waiting for
+};
+
+// The one `arbiter serve` serving a storage. A second one refuses while the
+// lease is held by a live service; `materialize` submits to the queue when
+// a fresh lease exists.
+struct ServiceLease {
+  std::string owner;  // "pid:start_ticks"
+  std::string host;   // hostname of the serving machine
+  std::string listen; // address the HTTP API listens on (may be empty)
+  TimePoint started_at{};
+  TimePoint heartbeat_at{};
 };
 
 }  // namespace arbiter::storage

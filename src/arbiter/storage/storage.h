@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ struct RunUpdate {
   // run's runtime are STARTING, RUNNING or CANCELING, counted over the whole
   // storage (a runtime's max_concurrency holds across every arbiter process).
   std::optional<int> if_runtime_below;
+  std::optional<std::string> failure_kind;  // "user" or "system" (RunRecord::failure_kind)
 };
 
 class Storage {
@@ -122,6 +124,41 @@ class Storage {
   // its newest materialization and its cost record, in one query (the cost
   // engine's history and the spend reports).
   virtual Result<std::vector<RunHistoryEntry>> RunHistory(const RunHistoryFilter& filter) = 0;
+
+  // ---- Service: schedule ticks, backfills, the service lease
+  // Records a tick; false (and nothing changes) if this schedule's tick at
+  // that instant is already recorded.
+  virtual Result<bool> RecordScheduleTick(const ScheduleTick& tick) = 0;
+  // The newest recorded tick of a schedule (by tick_at), if any.
+  virtual Result<std::optional<ScheduleTick>> LastScheduleTick(const std::string& schedule) = 0;
+  // Newest first (by tick_at), at most `limit`.
+  virtual Result<std::vector<ScheduleTick>> ScheduleTicks(const std::string& schedule,
+                                                          int limit) = 0;
+
+  // kAlreadyExists for a known id.
+  virtual Status CreateBackfill(const BackfillRecord& backfill) = 0;
+  virtual Result<BackfillRecord> GetBackfill(const std::string& backfill_id) = 0;  // kNotFound
+  // Newest first; only RUNNING and PAUSED ones when `active_only`.
+  virtual Result<std::vector<BackfillRecord>> ListBackfills(bool active_only, int limit) = 0;
+  // Replaces the stored backfill if its status is one of `if_status`; false
+  // (nothing changes) otherwise. kNotFound if there is no such backfill.
+  virtual Result<bool> UpdateBackfill(const BackfillRecord& backfill,
+                                      const std::vector<BackfillStatus>& if_status) = 0;
+  // How many runs of the backfill (tags.backfill) are in each status.
+  virtual Result<std::map<RunStatus, int64_t>> BackfillRunCounts(
+      const std::string& backfill_id) = 0;
+
+  // The lease of the service serving this storage, if any (fresh or stale).
+  virtual Result<std::optional<ServiceLease>> GetServiceLease() = 0;
+  // Sets the lease to `lease` if the stored lease's owner is `expected_owner`
+  // (nullopt: no lease stored); false otherwise. Compare-and-set, so two
+  // services starting at once cannot both take it.
+  virtual Result<bool> ReplaceServiceLease(const std::optional<std::string>& expected_owner,
+                                           const ServiceLease& lease) = 0;
+  // Moves the heartbeat of `owner`'s lease; false if `owner` lost the lease.
+  virtual Result<bool> RenewServiceLease(const std::string& owner, TimePoint heartbeat_at) = 0;
+  // Removes `owner`'s lease (a clean stop); no-op if another owns it.
+  virtual Status ReleaseServiceLease(const std::string& owner) = 0;
 };
 
 }  // namespace arbiter::storage
