@@ -124,9 +124,15 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       ->check(AtLeast(1));
   mat_cmd->add_flag("--detach", mat.detach,
                     "Queue the runs, hand them to a background arbiter and return");
+  mat_cmd->add_flag("--wait", mat.wait,
+                    "When `arbiter serve` serves the storage: follow the queued runs to their end");
+  mat_cmd->add_flag("--local", mat.local,
+                    "Run in this process even when `arbiter serve` serves the storage");
   mat_cmd->footer(
       "Exit code 0 when every run succeeded, 1 otherwise. Ctrl-C cancels the runs this\n"
-      "command started (SIGTERM to each job, SIGKILL after a grace period).");
+      "command started (SIGTERM to each job, SIGKILL after a grace period).\n"
+      "When `arbiter serve` serves the project's storage, the runs go to its queue and the\n"
+      "command returns (--wait follows them; --local runs them here as without a service).");
 
   RunsArgs runs_args;
   auto* runs_cmd = app.add_subcommand("runs", "List runs, newest first");
@@ -225,6 +231,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   sim_cmd->add_flag("--no-baseline", sim.no_baseline,
                     "Skip replaying the list-price, no-exploration policy (faster)");
   auto runtimes = AddRuntimesCommands(app);
+  auto service_commands = AddServiceCommands(app);
 
   InitArgs init;
   auto* init_cmd = app.add_subcommand("init", "Create a new project with a working example");
@@ -277,6 +284,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (*cost_cmd) return RunCost(ctx, cost_args);
   if (*sim_cmd) return RunSimulate(ctx, sim);
   if (auto code = runtimes(ctx)) return *code;
+  if (auto code = service_commands(ctx)) return *code;
   err << "error: no command given\n  hint: run 'arbiter --help' for usage\n";
   return kExitUsage;
 }

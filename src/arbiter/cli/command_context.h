@@ -79,6 +79,10 @@ struct MaterializeArgs {
   int concurrency = 0;  // 0: the runtime's max_concurrency, else 1
   double explore = -1;  // exploration budget (fraction of spend), 0 = off, < 0: the project's
   bool detach = false;
+  // With a service serving the storage, runs go to its queue: --wait follows
+  // them to the end; --local runs them in this process anyway.
+  bool wait = false;
+  bool local = false;
 };
 int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args);
 
@@ -145,6 +149,8 @@ int RunSimulate(CommandContext& ctx, const SimulateArgs& args);
 // `runtimes orphans` (runtimes_command.cc): registers the commands; the returned function
 // runs the chosen one after parsing, or returns nullopt when none of them was chosen.
 std::function<std::optional<int>(CommandContext&)> AddRuntimesCommands(CLI::App& app);
+// `serve`, `schedules`, `backfill`, `backfills` (service_commands.cc), the same way.
+std::function<std::optional<int>(CommandContext&)> AddServiceCommands(CLI::App& app);
 
 struct InitArgs {
   std::string dir;

@@ -10,6 +10,7 @@
 #include "arbiter/cli/cost_support.h"
 #include "arbiter/cli/planning_support.h"
 #include "arbiter/cli/run_support.h"
+#include "arbiter/cli/service_support.h"
 #include "arbiter/cli/text_table.h"
 #include "arbiter/common/duration.h"
 #include "arbiter/common/strings.h"
@@ -37,6 +38,83 @@ std::string ProgressLine(const runs::RunProgress& p) {
     s << std::fixed << " · " << p.done() / secs * 60.0 << " runs/min";
   }
   return s.str();
+}
+
+// The summary table of finished runs and the exit code for them.
+int PrintFinals(CommandContext& ctx, const std::vector<storage::RunRecord>& finals,
+                const runs::CancelSignal* cancel) {
+  int ok = 0;
+  for (const auto& r : finals) ok += r.status == RunStatus::kSuccess;
+  if (ctx.flags().json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : finals) j.push_back(RunJson(r));
+    ctx.out() << j.dump(2) << "\n";
+  } else {
+    TextTable table({"PARTITION", "STATUS", "DURATION", "RUN", "REASON"});
+    TimePoint now = ctx.env().clock->Now();
+    for (const auto& r : finals) {
+      table.AddRow({r.partition_key.value_or("-"), std::string(storage::RunStatusName(r.status)),
+                    FormatRunDuration(r, now), r.run_id, Truncate(r.failure_reason, 70)});
+    }
+    table.Print(ctx.out());
+    ctx.out() << ok << " of " << finals.size() << " run(s) succeeded";
+    if (cancel && cancel->requested()) ctx.out() << " (" << cancel->reason() << ")";
+    ctx.out() << "\n";
+    if (ok < static_cast<int>(finals.size())) ctx.out() << "details: arbiter logs RUN_ID\n";
+  }
+  return ok == static_cast<int>(finals.size()) ? kExitOk : kExitFailure;
+}
+
+// `arbiter serve` serves the storage: the runs are in its queue. Says so and
+// returns, or with --wait follows them in storage until each has ended (Ctrl-C
+// stops waiting; the runs go on).
+int HandedToService(CommandContext& ctx, storage::Storage& storage,
+                    const storage::ServiceLease& service, const AssetDef& asset,
+                    const std::vector<storage::RunRecord>& queued, bool wait) {
+  const std::string pid = service.owner.substr(0, service.owner.find(':'));
+  if (!wait) {
+    if (ctx.flags().json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& r : queued) j.push_back(RunJson(r));
+      ctx.out() << j.dump(2) << "\n";
+      return kExitOk;
+    }
+    ctx.out() << "queued " << queued.size() << " run(s) of " << asset.key.str()
+              << " for the service (pid " << pid << "):\n";
+    for (const auto& r : queued) {
+      ctx.out() << "  " << r.run_id << "  " << r.partition_key.value_or("-") << "  on "
+                << r.runtime << "\n";
+    }
+    ctx.out() << "follow with 'arbiter runs' or 'arbiter logs -f RUN_ID' (or materialize --wait)\n";
+    return kExitOk;
+  }
+  ctx.err() << "queued " << queued.size() << " run(s) of " << asset.key.str()
+            << " for the service (pid " << pid << "); waiting for them to end\n";
+  runs::CancelSignal stop_waiting;
+  InterruptToCancel interrupts(ctx.env().handle_signals, &stop_waiting);
+  std::vector<storage::RunRecord> finals = queued;
+  std::vector<bool> reported(queued.size(), false);
+  size_t ended = 0;
+  while (ended < finals.size() && !stop_waiting.requested()) {
+    for (size_t i = 0; i < finals.size(); ++i) {
+      if (reported[i]) continue;
+      Result<storage::RunRecord> now = storage.GetRun(finals[i].run_id);
+      if (!now.ok() || !storage::IsTerminal(now->status)) continue;
+      finals[i] = *now;
+      reported[i] = true;
+      ++ended;
+      ctx.err() << "  " << storage::RunStatusName(now->status) << "  "
+                << now->partition_key.value_or(now->asset_key) << "  (run " << now->run_id
+                << ")  [" << ended << "/" << finals.size() << "]\n";
+    }
+    if (ended < finals.size()) ctx.env().clock->SleepFor(std::chrono::milliseconds(500));
+  }
+  if (ended < finals.size()) {
+    ctx.err() << "stopped waiting; the service goes on with " << finals.size() - ended
+              << " run(s)\n";
+    return 128 + interrupts.received();
+  }
+  return PrintFinals(ctx, finals, nullptr);
 }
 
 }  // namespace
@@ -108,8 +186,12 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
   }
   PrintSkipped(ctx.err(), *asset, plan.skipped);
 
-  // Queue one run per planned partition, owned by this process.
-  const std::string owner = runs::CurrentProcess().ToString();
+  // Queue one run per planned partition, owned by this process, or by the
+  // service's queue when `arbiter serve` serves the storage.
+  const std::optional<storage::ServiceLease> service =
+      args.local || args.detach ? std::nullopt : ServingService(ctx, *storage);
+  const std::string owner =
+      service ? std::string(storage::kQueueOwner) : runs::CurrentProcess().ToString();
   planning::EnqueueResult enqueued = planning::Enqueue(*storage, plan, {owner, nullptr});
   PrintSkipped(ctx.err(), *asset, enqueued.skipped);
   for (const std::string& w : enqueued.warnings) ctx.err() << "warning: " << w << "\n";
@@ -126,6 +208,7 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     if (ctx.flags().json) ctx.out() << "[]\n";
     return kExitOk;
   }
+  if (service) return HandedToService(ctx, *storage, *service, *asset, queued, args.wait);
   const RuntimeConfig* runtime = &p.runtimes.at(queued.front().runtime);
   const bool one_runtime = !plan.single_runtime().empty();
   const std::string backfill =
@@ -225,30 +308,10 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
     ctx.err() << "error: " << finals.status().message() << "\n";
     return kExitFailure;
   }
-  int ok = 0;
-  for (const auto& r : *finals) ok += r.status == RunStatus::kSuccess;
-  if (ctx.flags().json) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const auto& r : *finals) j.push_back(RunJson(r));
-    ctx.out() << j.dump(2) << "\n";
-  } else {
-    TextTable table({"PARTITION", "STATUS", "DURATION", "RUN", "REASON"});
-    TimePoint now = ctx.env().clock->Now();
-    for (const auto& r : *finals) {
-      table.AddRow({r.partition_key.value_or("-"), std::string(storage::RunStatusName(r.status)),
-                    FormatRunDuration(r, now), r.run_id, Truncate(r.failure_reason, 70)});
-    }
-    table.Print(ctx.out());
-    ctx.out() << ok << " of " << finals->size() << " run(s) succeeded";
-    if (cancel.requested()) ctx.out() << " (" << cancel.reason() << ")";
-    ctx.out() << "\n";
-    if (ok < static_cast<int>(finals->size())) {
-      ctx.out() << "details: arbiter logs RUN_ID\n";
-    }
-  }
+  const int code = PrintFinals(ctx, *finals, &cancel);
   // Interrupted: 128 + the signal (130 after Ctrl-C), as shells report it.
   if (interrupted_by != 0) return 128 + interrupted_by;
-  return ok == static_cast<int>(finals->size()) ? kExitOk : kExitFailure;
+  return code;
 }
 
 }  // namespace arbiter::cli

@@ -1,5 +1,7 @@
 #include "arbiter/cli/run_support.h"
 
+#include "arbiter/cli/service_support.h"
+
 #include <date/date.h>
 #include <poll.h>
 #include <signal.h>
@@ -220,6 +222,7 @@ void RecoverOrphanedRuns(CommandContext& ctx, const definitions::Project& projec
                          storage::Storage& storage) {
   auto orphans = runs::OrphanedRuns(storage);
   if (!orphans.ok() || orphans->empty()) return;
+  if (ServingService(ctx, storage)) return;  // `arbiter serve` re-attaches them
   auto started = StartBackgroundExecutor(ctx, project, {"--recover"});
   if (started.ok()) {
     ctx.err() << "note: " << orphans->size()

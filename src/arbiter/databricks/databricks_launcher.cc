@@ -250,6 +250,7 @@ class DatabricksJob final : public runs::PlatformJob {
     const std::string said = state_.state_message.empty() ? "" : ": " + state_.state_message;
     if (state_.life_cycle_state == "INTERNAL_ERROR") {
       s.phase = Phase::kFailed;
+      s.system_failure = true;
       s.reason = "Databricks internal error in run " + id_text_ + said;
     } else if (rs == "SUCCESS" || rs == "SUCCESS_WITH_FAILURES") {
       s.phase = Phase::kSucceeded;

@@ -85,14 +85,18 @@ class EmrJob final : public RemoteJob {
       if (!Str(fd, "LogFile").empty()) s.reason += "; log: " + Str(fd, "LogFile");
       stderr_uri_ = Str(fd, "LogFile");
     } else if (done) {  // CANCELLED or INTERRUPTED
+      // A step interrupted by its cluster's failure (instances lost, spot
+      // reclaimed) failed through no fault of its own.
       bool errors = cluster_state == "TERMINATED_WITH_ERRORS";
       s.phase = errors ? Phase::kFailed : Phase::kCanceled;
+      s.system_failure = errors;
       s.reason = errors ? cluster_why
                         : "step " + step_id_ + " " + step_state + ": " +
                               Str(ss.value("StateChangeReason", json::object()), "Message");
     } else if (transient_ && ClusterEnded(cluster_state)) {
       // The cluster ended before the step could run (bootstrap failure, capacity).
       s.phase = cluster_state == "TERMINATED_WITH_ERRORS" ? Phase::kFailed : Phase::kCanceled;
+      s.system_failure = true;
       s.reason = cluster_why;
     }
     return s;

@@ -132,6 +132,7 @@ class RemotePlatformJob final : public runs::PlatformJob {
     s.description = polled->description;
     s.data = job_->Ids();
     s.reason = polled->reason;
+    s.system_failure = polled->system_failure;
     return s;
   }
 

@@ -29,6 +29,7 @@ struct RemoteStatus {
   Phase phase = Phase::kPending;
   std::string description;  // recorded as a status event whenever it changes
   std::string reason;       // why it failed or was canceled
+  bool system_failure = false;  // the platform failed, not the job (runs::JobState)
 };
 
 class RemoteJob {

@@ -9,7 +9,8 @@ namespace arbiter::planning {
 EnqueueResult Enqueue(storage::Storage& storage, const Plan& plan, const EnqueueOptions& options) {
   std::function<std::string()> new_id = options.new_id ? options.new_id : runs::NewRunId;
   EnqueueResult out;
-  const std::string backfill = plan.backfill() ? new_id() : "";
+  const std::string backfill =
+      !options.backfill_id.empty() ? options.backfill_id : plan.backfill() ? new_id() : "";
   for (const PlannedRun& planned : plan.runs) {
     storage::RunRecord r;
     r.run_id = new_id();
@@ -23,8 +24,18 @@ EnqueueResult Enqueue(storage::Storage& storage, const Plan& plan, const Enqueue
     if (!plan.asset->code_version.empty()) r.tags[cost::kCodeVersionTag] = plan.asset->code_version;
     r.created_at = plan.now;
     r.owner = options.owner;
+    r.priority = plan.asset->priority;
+    // Launched by the service: its retries are the service's to create.
+    if (options.owner == storage::kQueueOwner) r.tags["queue"] = true;
     if (!backfill.empty()) r.tags["backfill"] = backfill;
+    if (options.decorate) options.decorate(r);
     Result<std::optional<storage::RunRecord>> holder = storage.CreateRunUnlessClaimed(r);
+    if (!holder.ok() && holder.status().code() == StatusCode::kAlreadyExists) {
+      // A derived id (decorate) whose run an earlier attempt of this same
+      // step created: queued once, as intended.
+      out.existing.push_back(r.run_id);
+      continue;
+    }
     if (!holder.ok()) {
       out.error = PlanError{"cannot queue a run: " + holder.status().message(), "storage", ""};
       return out;

@@ -5,15 +5,13 @@
 #include "arbiter/common/strings.h"
 
 namespace arbiter::planning {
-namespace {
 
 using definitions::PartitionSet;
 
-// The selected partition indices, or an error.
-std::optional<PartitionSet> SelectIndices(const definitions::AssetDef& asset,
-                                          const definitions::PartitionsDef& def,
-                                          const Selection& sel, PlanningState& state,
-                                          std::vector<PlanError>* errors) {
+std::optional<PartitionSet> SelectPartitionIndices(const definitions::AssetDef& asset,
+                                                   const definitions::PartitionsDef& def,
+                                                   const Selection& sel, PlanningState& state,
+                                                   std::vector<PlanError>* errors) {
   const std::string name = asset.key.str();
   if (sel.empty()) {
     std::ostringstream what;
@@ -74,14 +72,12 @@ std::optional<PartitionSet> SelectIndices(const definitions::AssetDef& asset,
   return chosen;
 }
 
-}  // namespace
-
 void SelectTargets(const definitions::Project& project, const definitions::AssetDef& asset,
                    const Selection& selection, PlanningState& state, Plan* plan) {
   plan->asset = &asset;
   std::vector<std::optional<std::string>> targets;
   if (const definitions::PartitionsDef* def = project.PartitionsOf(asset)) {
-    std::optional<PartitionSet> chosen = SelectIndices(asset, *def, selection, state, &plan->errors);
+    std::optional<PartitionSet> chosen = SelectPartitionIndices(asset, *def, selection, state, &plan->errors);
     if (!chosen) return;
     for (const auto& r : chosen->ranges()) {
       for (int64_t i = r.begin; i < r.end; ++i) targets.emplace_back(def->KeyAt(i));

@@ -41,11 +41,16 @@ class CancelSignal {
   // Asked again (a second Ctrl-C): stop jobs now, without the grace period.
   void Force() { forced_ = true; }
   bool forced() const { return forced_; }
+  // Stop following, but leave the jobs running (the service shuts down): each
+  // follower stores what it read and returns; the next start re-attaches.
+  void Detach() { detached_ = true; }
+  bool detached() const { return detached_; }
 
  private:
   mutable std::mutex mu_;
   std::atomic<bool> requested_{false};
   std::atomic<bool> forced_{false};
+  std::atomic<bool> detached_{false};
   std::string reason_;
 };
 
@@ -56,6 +61,10 @@ struct RunResult {
 
   storage::RunStatus status = storage::RunStatus::kFailure;
   std::string reason;  // empty on success
+  // A FAILURE of the platform or the orchestrator (capacity lost, cluster
+  // bootstrap, internal error, lost track of the job), not of the job's code:
+  // the service retries these by default (RunRecord::failure_kind "system").
+  bool system_failure = false;
   // Whether the job reported a materialization itself; if not, a successful
   // run records one (a job without pipes still materializes its asset).
   bool reported_materialization = false;
@@ -73,6 +82,16 @@ class Launcher {
   // it again. A run whose process is gone ends as FAILURE.
   virtual Result<RunResult> Reattach(const RunRequest& request, const CancelSignal& cancel) = 0;
 };
+
+// RunRecord::failure_kind of a result: "system", "user" or "" (not a failure).
+inline const char* FailureKindOf(const RunResult& r) {
+  if (r.status != storage::RunStatus::kFailure) return "";
+  return r.system_failure ? "system" : "user";
+}
+
+// What a follower returns after CancelSignal::Detach: the run stays as stored
+// (not ended), owned by this process until it exits.
+inline bool LeftRunning(const RunResult& r) { return !storage::IsTerminal(r.status); }
 
 // Why a run whose arbiter died and whose process is gone failed.
 inline constexpr const char* kOrchestratorStoppedReason =

@@ -141,6 +141,7 @@ class LocalJob final : public PlatformJob {
     } else {
       // Re-attached: no exit status. Finish decides from the job's own `closed`.
       s.phase = JobState::Phase::kFailed;
+      s.system_failure = true;
       s.reason = std::string(kOrchestratorStoppedReason) +
                  "; the job ended without reporting `closed` and its exit status is unknown";
     }

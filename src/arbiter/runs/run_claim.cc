@@ -44,14 +44,18 @@ Result<std::optional<RunResult>> ClaimOrphanedRun(storage::Storage& storage,
 
 Result<RunResult> FailRun(storage::Storage& storage, const storage::RunRecord& run,
                           const std::vector<RunStatus>& from, RunRecorder& recorder,
-                          std::string reason, const nlohmann::json& cursor, const Clock& clock) {
+                          std::string reason, bool system_failure, const nlohmann::json& cursor,
+                          const Clock& clock) {
   recorder.AddStatus("error", reason);
   ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor));
+  RunResult result{RunStatus::kFailure, std::move(reason)};
+  result.system_failure = system_failure;
   storage::RunUpdate u;
   u.ended_at = clock.Now();
-  u.failure_reason = reason;
+  u.failure_reason = result.reason;
+  u.failure_kind = FailureKindOf(result);
   ARBITER_RETURN_IF_ERROR(storage.TransitionRun(run.run_id, from, RunStatus::kFailure, u).status());
-  return RunResult{RunStatus::kFailure, std::move(reason)};
+  return result;
 }
 
 Status StoreExternalIds(storage::Storage& storage, const storage::RunRecord& run,

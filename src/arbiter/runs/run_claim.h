@@ -31,9 +31,11 @@ Result<std::optional<RunResult>> ClaimOrphanedRun(storage::Storage& storage,
 
 // Ends a run that failed outside the job (it never started, or its platform run
 // cannot be followed): an error event, then FAILURE if the run is in `from`.
+// `system_failure`: the platform or orchestrator failed, not the job's code.
 Result<RunResult> FailRun(storage::Storage& storage, const storage::RunRecord& run,
                           const std::vector<storage::RunStatus>& from, RunRecorder& recorder,
-                          std::string reason, const nlohmann::json& cursor, const Clock& clock);
+                          std::string reason, bool system_failure, const nlohmann::json& cursor,
+                          const Clock& clock);
 
 // Stores the platform's id of a run that the platform accepted, and its first
 // cursor (with the events so far; null: none worth a transaction of its own),

@@ -27,6 +27,8 @@ Result<std::vector<storage::RunRecord>> OrphanedRuns(storage::Storage& storage) 
   ARBITER_ASSIGN_OR_RETURN(std::vector<storage::RunRecord> active, storage.ActiveRuns());
   std::vector<storage::RunRecord> out;
   for (storage::RunRecord& r : active) {
+    // Waiting in the service's queue: nobody follows it yet, by design.
+    if (r.status == storage::RunStatus::kQueued && r.owner == storage::kQueueOwner) continue;
     std::optional<ProcessId> owner = ProcessId::Parse(r.owner);
     if (!owner || !IsProcessAlive(*owner)) out.push_back(std::move(r));
   }
@@ -107,6 +109,14 @@ Result<std::optional<RunResult>> RunExecutor::TakeRuntimeSlot(
     if (now.status != RunStatus::kQueued || now.owner != run.owner) {
       return std::optional<RunResult>();
     }
+    if (cancel.detached()) {
+      // The service is stopping: the run goes back to its queue.
+      storage::RunUpdate u;
+      u.if_owner = run.owner;
+      u.owner = storage::kQueueOwner;
+      (void)storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kQueued, u);
+      return std::optional<RunResult>(RunResult{RunStatus::kQueued, "back in the queue"});
+    }
     if (cancel.requested()) {
       storage::RunUpdate u;
       u.failure_reason = "canceled before it started: " + cancel.reason();
@@ -130,17 +140,7 @@ Result<std::optional<RunResult>> RunExecutor::TakeRuntimeSlot(
   }
 }
 
-Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
-    const std::vector<storage::RunRecord>& runs, const CancelSignal& cancel,
-    const ProgressFn& progress) {
-  const MonoTime start = clock_->Monotonic();
-  std::mutex mu;
-  RunProgress counts;
-  counts.total = static_cast<int>(runs.size());
-  Status first_error;
-  std::vector<storage::RunRecord> finals(runs.size());
-
-  // Partitions of queued runs are in progress from now on.
+Status RunExecutor::MarkInProgress(const std::vector<storage::RunRecord>& runs) {
   std::map<std::string, std::vector<std::string>> keys_by_asset;
   for (const storage::RunRecord& r : runs) {
     if (r.partition_key) keys_by_asset[r.asset_key].push_back(*r.partition_key);
@@ -150,6 +150,64 @@ Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
       ARBITER_RETURN_IF_ERROR(keeper_.MarkInProgress(*asset, keys));
     }
   }
+  return Status::Ok();
+}
+
+Result<storage::RunRecord> RunExecutor::FollowOne(const storage::RunRecord& run,
+                                                  const CancelSignal& cancel) {
+  Result<RunResult> result = RunResult{RunStatus::kCanceled, ""};
+  if (cancel.requested() && run.status == RunStatus::kQueued) {
+    storage::RunUpdate u;
+    u.failure_reason = "canceled before it started: " + cancel.reason();
+    (void)storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u);
+  } else {
+    result = RunOne(run, cancel);
+  }
+  if (result.ok() && LeftRunning(*result)) return storage_->GetRun(run.run_id);
+  Status after = result.status();
+  if (result.ok()) {
+    const definitions::AssetDef* asset = project_->FindAsset(run.asset_key);
+    if (result->status == RunStatus::kSuccess && !result->reported_materialization) {
+      storage::Materialization m;
+      m.asset_key = run.asset_key;
+      m.partition_key = run.partition_key;
+      m.run_id = run.run_id;
+      m.timestamp = clock_->Now();
+      m.metadata = {{"arbiter/recorded_by", {{"type", "text"}, {"raw_value", "run succeeded"}}}};
+      after = storage_->RecordMaterialization(&m);
+    }
+    if (after.ok() && asset && run.partition_key) {
+      after = keeper_.MarkEnded(*asset, *run.partition_key, result->status);
+    }
+  }
+  if (result.ok() && result->usage && after.ok()) {
+    // Keep what placement stored before the run (its predicted cost).
+    Result<std::optional<storage::CostRecord>> existing = storage_->GetCostRecord(run.run_id);
+    storage::CostRecord c =
+        existing.ok() && existing->has_value() ? **existing : storage::CostRecord{};
+    c.run_id = run.run_id;
+    c.runtime = run.runtime;
+    c.usage = UsageToJson(*result->usage);
+    c.recorded_at = clock_->Now();
+    after = storage_->PutCostRecord(c);
+  }
+  Result<storage::RunRecord> final_record = storage_->GetRun(run.run_id);
+  if (result.ok() && final_record.ok() && on_run_end_) on_run_end_(*final_record, *result);
+  if (!after.ok()) return after;
+  return final_record;
+}
+
+Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
+    const std::vector<storage::RunRecord>& runs, const CancelSignal& cancel,
+    const ProgressFn& progress) {
+  const MonoTime start = clock_->Monotonic();
+  std::mutex mu;
+  RunProgress counts;
+  counts.total = static_cast<int>(runs.size());
+  Status first_error;
+  std::vector<storage::RunRecord> finals(runs.size());
+  // Partitions of queued runs are in progress from now on.
+  ARBITER_RETURN_IF_ERROR(MarkInProgress(runs));
 
   std::atomic<size_t> next{0};
   auto report = [&](const storage::RunRecord* finished) {
@@ -161,54 +219,19 @@ Result<std::vector<storage::RunRecord>> RunExecutor::RunToEnd(
       size_t i = next++;
       if (i >= runs.size()) return;
       const storage::RunRecord& run = runs[i];
-      Result<RunResult> result = RunResult{RunStatus::kCanceled, ""};
-      if (cancel.requested() && run.status == RunStatus::kQueued) {
-        storage::RunUpdate u;
-        u.failure_reason = "canceled before it started: " + cancel.reason();
-        (void)storage_->TransitionRun(run.run_id, {RunStatus::kQueued}, RunStatus::kCanceled, u);
-      } else {
-        {
-          std::lock_guard lock(mu);
-          ++counts.running;
-          report(nullptr);
-        }
-        result = RunOne(run, cancel);
+      const bool starts = !(cancel.requested() && run.status == RunStatus::kQueued);
+      if (starts) {
         std::lock_guard lock(mu);
-        --counts.running;
+        ++counts.running;
+        report(nullptr);
       }
-      Status after = result.status();
-      if (result.ok()) {
-        const definitions::AssetDef* asset = project_->FindAsset(run.asset_key);
-        if (result->status == RunStatus::kSuccess && !result->reported_materialization) {
-          storage::Materialization m;
-          m.asset_key = run.asset_key;
-          m.partition_key = run.partition_key;
-          m.run_id = run.run_id;
-          m.timestamp = clock_->Now();
-          m.metadata = {
-              {"arbiter/recorded_by", {{"type", "text"}, {"raw_value", "run succeeded"}}}};
-          after = storage_->RecordMaterialization(&m);
-        }
-        if (after.ok() && asset && run.partition_key) {
-          after = keeper_.MarkEnded(*asset, *run.partition_key, result->status);
-        }
-      }
-      if (result.ok() && result->usage && after.ok()) {
-        // Keep what placement stored before the run (its predicted cost).
-        Result<std::optional<storage::CostRecord>> existing = storage_->GetCostRecord(run.run_id);
-        storage::CostRecord c =
-            existing.ok() && existing->has_value() ? **existing : storage::CostRecord{};
-        c.run_id = run.run_id;
-        c.runtime = run.runtime;
-        c.usage = UsageToJson(*result->usage);
-        c.recorded_at = clock_->Now();
-        after = storage_->PutCostRecord(c);
-      }
-      Result<storage::RunRecord> final_record = storage_->GetRun(run.run_id);
-      if (result.ok() && final_record.ok() && on_run_end_) on_run_end_(*final_record, *result);
+      Result<storage::RunRecord> final_record = FollowOne(run, cancel);
       std::lock_guard lock(mu);
-      if (!after.ok() && first_error.ok()) first_error = after;
-      finals[i] = final_record.ok() ? *final_record : run;
+      if (starts) --counts.running;
+      if (!final_record.ok() && first_error.ok()) first_error = final_record.status();
+      Result<storage::RunRecord> stored =
+          final_record.ok() ? final_record : storage_->GetRun(run.run_id);
+      finals[i] = stored.ok() ? *stored : run;
       switch (finals[i].status) {
         case RunStatus::kSuccess:
           ++counts.succeeded;

@@ -44,6 +44,14 @@ class RunExecutor {
                                                    const CancelSignal& cancel,
                                                    const ProgressFn& progress);
 
+  // One run, start (or re-attach) to end, on the calling thread: what RunToEnd
+  // does for each of its runs, for callers that schedule runs themselves (the
+  // service). Returns the final record; a run left running (cancel.Detach())
+  // comes back as stored, not ended.
+  Result<storage::RunRecord> FollowOne(const storage::RunRecord& run, const CancelSignal& cancel);
+  // Marks the partitions of `runs` in progress (before they are followed).
+  Status MarkInProgress(const std::vector<storage::RunRecord>& runs);
+
   void SetOnRunEnd(RunEndFn fn) { on_run_end_ = std::move(fn); }
   // How often a run waiting for a slot of its runtime looks again.
   void SetSlotPollInterval(std::chrono::milliseconds d) { slot_poll_ = d; }

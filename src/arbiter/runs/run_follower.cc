@@ -88,13 +88,14 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
     Result<JobState> polled = job.Poll();
     if (!polled.ok()) {
       if (!Transient(polled.status())) {
-        state = {Phase::kFailed, "", nullptr, polled.status().message()};
+        state = {Phase::kFailed, "", nullptr, polled.status().message(), true};
         break;
       }
       if (++poll_errors > options.max_poll_errors) {
         state = {Phase::kFailed, "", nullptr,
                  "lost track of the run after " + std::to_string(poll_errors) +
-                     " failed status polls: " + polled.status().message()};
+                     " failed status polls: " + polled.status().message(),
+                 true};
         break;
       }
       recorder.AddStatus("warning",
@@ -118,6 +119,11 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
     }
     ARBITER_RETURN_IF_ERROR(job.ReadOutput(false, &more));
     if (polled.ok() && state.ended()) break;
+    if (cancel.detached()) {
+      // The service is stopping: keep what was read, leave the job running.
+      ARBITER_RETURN_IF_ERROR(recorder.Flush(cursor()));
+      return RunResult{status, "left running: this arbiter stopped following it"};
+    }
 
     const MonoTime now = clock.Monotonic();
     if (recorder.ShouldFlush() ||
@@ -159,7 +165,8 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
     } else if (options.stop_timeout.count() > 0 && now - *stop.asked_at >= options.stop_timeout) {
       state = {Phase::kFailed, "", nullptr,
                stop.reason + ", but the platform did not confirm the stop within " +
-                   Seconds(options.stop_timeout) + "; check the run there"};
+                   Seconds(options.stop_timeout) + "; check the run there",
+               true};
       stop.unconfirmed = true;
       break;
     }
@@ -175,7 +182,7 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
       const auto left = std::chrono::duration_cast<milliseconds>(wake - at);
       if (job.Wait(std::min(options.cancel_check, std::max(left, milliseconds(1))), clock)) break;
       if (stop.why != StopState::Why::kNone) continue;
-      if (cancel.requested()) break;
+      if (cancel.requested() || cancel.detached()) break;
       if (clock.Monotonic() - last_cancel_check >= options.cancel_check) {
         last_cancel_check = clock.Monotonic();
         Result<bool> canceling = canceled_in_storage();
@@ -208,6 +215,7 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
   const std::optional<std::string>& exception = recorder.closed_exception();
   if (stop.unconfirmed) {
     result = {RunStatus::kFailure, state.reason};
+    result.system_failure = true;
   } else if (stop.why == StopState::Why::kCancel && state.phase != Phase::kSucceeded) {
     result = {RunStatus::kCanceled, stop.reason};
   } else if (stop.why == StopState::Why::kTimeout && state.phase != Phase::kSucceeded) {
@@ -220,6 +228,7 @@ Result<RunResult> FollowRun(storage::Storage& storage, const RunRequest& request
     result = {RunStatus::kCanceled, state.reason};
   } else {
     result = {RunStatus::kFailure, state.reason};
+    result.system_failure = state.system_failure;
     if (exception && result.reason.find(*exception) == std::string::npos) {
       result.reason += "; the job reported: " + *exception;
     }
@@ -262,7 +271,13 @@ Result<RunResult> PlatformLauncher::Follow(const RunRequest& request,
                                            RunRecorder& recorder, const CancelSignal& cancel) {
   const FollowOptions options = platform_->follow_options();
   if (!job.ok()) {
-    return FailRun(*storage_, request.run, ActiveStatuses(), recorder, job.status().message(),
+    // The platform refused or is unreachable, or the job cannot be found again
+    // after this arbiter's predecessor stopped: not the job's fault. Anything
+    // else (a setting the platform rejects) is the user's to fix.
+    const Status& e = job.status();
+    const bool system = Transient(e) || e.code() == StatusCode::kInternal ||
+                        e.message().find(kOrchestratorStoppedReason) != std::string::npos;
+    return FailRun(*storage_, request.run, ActiveStatuses(), recorder, e.message(), system,
                    request.run.reader_cursor.is_null() ? nlohmann::json::object()
                                                        : request.run.reader_cursor,
                    *options.clock);

@@ -28,6 +28,8 @@ struct JobState {
   std::string description;  // recorded as a status event whenever it changes
   nlohmann::json data;      // attached to that event
   std::string reason;       // why it failed or was canceled
+  // Failed because of the platform, not the job (RunResult::system_failure).
+  bool system_failure = false;
   bool ended() const {
     return phase == Phase::kSucceeded || phase == Phase::kFailed || phase == Phase::kCanceled;
   }

@@ -216,6 +216,7 @@ Result<RunResult> RunRecorder::End(RunResult result, const std::vector<storage::
   storage::RunUpdate end;
   end.ended_at = options_.clock->Now();
   end.failure_reason = result.reason;
+  if (*FailureKindOf(result)) end.failure_kind = FailureKindOf(result);
   end.stderr_tail = StderrTail();
   ARBITER_ASSIGN_OR_RETURN(bool moved,
                            storage_->TransitionRun(run_.run_id, from, result.status, end));
