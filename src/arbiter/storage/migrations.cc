@@ -88,6 +88,57 @@ ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN reader_cursor TEXT NOT NULL DEFAULT '{}';
 CREATE INDEX materializations_by_run ON materializations(run_id);
 )sql"},
+      // v3: `arbiter serve` (issue 18). Runs gain queue fields; the service
+      // records each schedule tick once, keeps backfills as objects and holds
+      // a single-row lease so only one service serves a storage.
+      {3, "service: run queue fields, schedule ticks, backfills, service lease", R"sql(
+ALTER TABLE runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN not_before INTEGER;  -- unix seconds; NULL: may start now
+ALTER TABLE runs ADD COLUMN failure_kind TEXT NOT NULL DEFAULT '';
+-- The queue reads QUEUED runs highest priority first, then oldest first.
+CREATE INDEX runs_queue ON runs(status, priority DESC, seq);
+-- BackfillRunCounts; the expression must match the query's to the letter.
+CREATE INDEX runs_by_backfill ON runs(json_extract(tags, '$.backfill'), status)
+  WHERE json_extract(tags, '$.backfill') IS NOT NULL;
+
+CREATE TABLE schedule_ticks (
+  schedule TEXT NOT NULL,
+  tick_at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  run_ids TEXT NOT NULL DEFAULT '[]',  -- JSON array of run ids
+  PRIMARY KEY (schedule, tick_at)
+) WITHOUT ROWID;
+
+CREATE TABLE backfills (
+  backfill_id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  assets TEXT NOT NULL,                 -- JSON array, upstream first
+  partitions_fingerprint TEXT NOT NULL,
+  partitions BLOB NOT NULL,             -- PartitionSet::Encode
+  -- JSON object: asset key -> [[begin, end], ...], the set's half-open index
+  -- ranges in order; readable with sqlite3 and json_each when debugging.
+  launched TEXT NOT NULL DEFAULT '{}',
+  runtime TEXT NOT NULL DEFAULT '',
+  options TEXT NOT NULL DEFAULT '{}',
+  status TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  seq INTEGER NOT NULL                  -- creation order, for newest-first listing
+);
+CREATE UNIQUE INDEX backfills_by_seq ON backfills(seq);
+CREATE INDEX backfills_by_status ON backfills(status, seq);
+
+CREATE TABLE service_lease (
+  id INTEGER PRIMARY KEY CHECK (id = 1),  -- at most one row: one service per storage
+  owner TEXT NOT NULL,
+  host TEXT NOT NULL DEFAULT '',
+  listen TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

@@ -16,12 +16,22 @@ std::unique_ptr<SqliteDb> OpenDb(const std::string& path) {
   return std::move(db).value();
 }
 
+// A database file at `path` written by the arbiter whose schema was the first
+// `version` migrations, holding the rows `insert_sql` adds.
+void WriteAtVersion(const std::string& path, int version, const std::string& insert_sql) {
+  auto db = OpenDb(path);
+  std::vector<Migration> old(SqliteMigrations().begin(), SqliteMigrations().begin() + version);
+  ASSERT_EQ(*Migrate(*db, old), 0);
+  ASSERT_TRUE(db->Exec(insert_sql).ok()) << insert_sql;
+}
+
 TEST(MigrationsTest, EmptyDatabaseGetsTheWholeSchema) {
   auto db = OpenDb(":memory:");
   EXPECT_EQ(*Migrate(*db, SqliteMigrations()), 0);
   EXPECT_EQ(*SchemaVersion(*db), SqliteMigrations().back().version);
-  for (const char* table : {"runs", "run_events", "materializations", "partition_status",
-                            "placement_decisions", "cost_records"}) {
+  for (const char* table :
+       {"runs", "run_events", "materializations", "partition_status", "placement_decisions",
+        "cost_records", "schedule_ticks", "backfills", "service_lease"}) {
     auto q = db->Prepare(std::string("SELECT COUNT(*) FROM ") + table);
     ASSERT_TRUE(q.ok()) << table << ": " << q.status().ToString();
     EXPECT_TRUE(*q->Step());
@@ -85,14 +95,10 @@ namespace {
 TEST(MigrationsTest, VersionOneDatabaseUpgradesToTheCurrentSchema) {
   testing::TempDir dir;
   const std::string path = (dir.path() / "v1.db").string();
-  {
-    auto db = OpenDb(path);
-    std::vector<Migration> v1(SqliteMigrations().begin(), SqliteMigrations().begin() + 1);
-    ASSERT_EQ(*Migrate(*db, v1), 0);
-    ASSERT_TRUE(db->Exec("INSERT INTO runs (run_id, asset_key, runtime, status, created_at, seq) "
-                         "VALUES ('r1', 'a', 'local', 'RUNNING', 1, 1)")
-                    .ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(
+      WriteAtVersion(path, 1,
+                     "INSERT INTO runs (run_id, asset_key, runtime, status, created_at, seq) "
+                     "VALUES ('r1', 'a', 'local', 'RUNNING', 1, 1)"));
   auto db = OpenDb(path);
   EXPECT_EQ(*Migrate(*db, SqliteMigrations()), 1);
   EXPECT_EQ(*SchemaVersion(*db), SqliteMigrations().back().version);
@@ -121,6 +127,66 @@ TEST(OpenStorageTest, UrlsResolveAgainstTheProject) {
   EXPECT_EQ(pg.status().code(), StatusCode::kUnimplemented);
   EXPECT_THAT(pg.status().message(), HasSubstr("PostgreSQL storage is not implemented yet"));
   EXPECT_EQ(SqlitePathFromUrl("mysql://x", "/p").status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace arbiter::storage
+
+namespace arbiter::storage {
+namespace {
+
+// A database written at schema version 2 (before `arbiter serve`) gains the
+// queue fields with their defaults and the service's tables, keeping its runs.
+TEST(MigrationsTest, VersionTwoDatabaseUpgradesToTheServiceSchema) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "v2.db").string();
+  ASSERT_NO_FATAL_FAILURE(WriteAtVersion(
+      path, 2,
+      "INSERT INTO runs (run_id, asset_key, runtime, status, created_at, seq, tags, owner) "
+      "VALUES ('r1', 'a', 'local', 'QUEUED', 1, 1, '{\"backfill\":\"b1\"}', '42:7')"));
+  auto db = OpenDb(path);
+  EXPECT_EQ(*Migrate(*db, SqliteMigrations()), 2);
+  EXPECT_EQ(*SchemaVersion(*db), SqliteMigrations().back().version);
+  auto q =
+      db->Prepare("SELECT owner, priority, not_before, failure_kind FROM runs WHERE run_id='r1'");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Text(0), "42:7");
+  EXPECT_EQ(q->Int(1), 0);
+  EXPECT_TRUE(q->IsNull(2));
+  EXPECT_EQ(q->Text(3), "");
+  for (const char* table : {"schedule_ticks", "backfills", "service_lease"}) {
+    auto count = db->Prepare(std::string("SELECT COUNT(*) FROM ") + table);
+    ASSERT_TRUE(count.ok()) << table << ": " << count.status().ToString();
+    ASSERT_TRUE(*count->Step());
+    EXPECT_EQ(count->Int(0), 0) << table;
+  }
+  // The existing run is found through the backfill index's expression.
+  auto by_backfill =
+      db->Prepare("SELECT COUNT(*) FROM runs WHERE json_extract(tags, '$.backfill')='b1'");
+  ASSERT_TRUE(by_backfill.ok());
+  ASSERT_TRUE(*by_backfill->Step());
+  EXPECT_EQ(by_backfill->Int(0), 1);
+}
+
+// The queue and backfill queries use their indexes, not a scan of every run.
+TEST(MigrationsTest, ServiceQueriesUseTheirIndexes) {
+  auto db = OpenDb(":memory:");
+  ASSERT_TRUE(Migrate(*db, SqliteMigrations()).ok());
+  auto plan = [&](const std::string& sql) {
+    auto q = db->Prepare("EXPLAIN QUERY PLAN " + sql);
+    EXPECT_TRUE(q.ok()) << q.status().ToString();
+    std::string out;
+    while (*q->Step()) out += q->Text(3) + "\n";
+    return out;
+  };
+  EXPECT_THAT(plan("SELECT status, COUNT(*) FROM runs WHERE json_extract(tags, '$.backfill')=?1 "
+                   "GROUP BY status"),
+              HasSubstr("USING INDEX runs_by_backfill"));
+  std::string queue =
+      plan("SELECT run_id FROM runs WHERE status='QUEUED' ORDER BY priority DESC, seq LIMIT 10");
+  EXPECT_THAT(queue, HasSubstr("USING INDEX runs_queue"));
+  EXPECT_THAT(queue, ::testing::Not(HasSubstr("TEMP B-TREE")));
 }
 
 }  // namespace

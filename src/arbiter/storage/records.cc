@@ -47,4 +47,26 @@ std::string_view PartitionStateName(PartitionState s) {
   return "?";
 }
 
+std::string_view BackfillStatusName(BackfillStatus s) {
+  switch (s) {
+    case BackfillStatus::kRunning:
+      return "RUNNING";
+    case BackfillStatus::kPaused:
+      return "PAUSED";
+    case BackfillStatus::kCanceled:
+      return "CANCELED";
+    case BackfillStatus::kCompleted:
+      return "COMPLETED";
+  }
+  return "?";
+}
+
+std::optional<BackfillStatus> ParseBackfillStatus(std::string_view name) {
+  for (BackfillStatus s : {BackfillStatus::kRunning, BackfillStatus::kPaused,
+                           BackfillStatus::kCanceled, BackfillStatus::kCompleted}) {
+    if (BackfillStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 }  // namespace arbiter::storage

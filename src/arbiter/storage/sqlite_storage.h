@@ -4,6 +4,7 @@
 // Thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +57,23 @@ class SqliteStorage final : public Storage {
   Status PutCostRecord(const CostRecord& c) override;
   Result<std::optional<CostRecord>> GetCostRecord(const std::string& run_id) override;
   Result<std::vector<RunHistoryEntry>> RunHistory(const RunHistoryFilter& filter) override;
+
+  Result<bool> RecordScheduleTick(const ScheduleTick& tick) override;
+  Result<std::optional<ScheduleTick>> LastScheduleTick(const std::string& schedule) override;
+  Result<std::vector<ScheduleTick>> ScheduleTicks(const std::string& schedule, int limit) override;
+
+  Status CreateBackfill(const BackfillRecord& backfill) override;
+  Result<BackfillRecord> GetBackfill(const std::string& backfill_id) override;
+  Result<std::vector<BackfillRecord>> ListBackfills(bool active_only, int limit) override;
+  Result<bool> UpdateBackfill(const BackfillRecord& backfill,
+                              const std::vector<BackfillStatus>& if_status) override;
+  Result<std::map<RunStatus, int64_t>> BackfillRunCounts(const std::string& backfill_id) override;
+
+  Result<std::optional<ServiceLease>> GetServiceLease() override;
+  Result<bool> ReplaceServiceLease(const std::optional<std::string>& expected_owner,
+                                   const ServiceLease& lease) override;
+  Result<bool> RenewServiceLease(const std::string& owner, TimePoint heartbeat_at) override;
+  Status ReleaseServiceLease(const std::string& owner) override;
 
  private:
   explicit SqliteStorage(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}

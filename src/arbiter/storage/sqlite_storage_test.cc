@@ -567,3 +567,314 @@ TEST(SqliteStorageFileTest, RuntimeLimitCountsLiveRunsOfEveryConnection) {
 
 }  // namespace
 }  // namespace arbiter::storage
+
+namespace arbiter::storage {
+namespace {
+
+// ---- The service (issue 18): queue fields, schedule ticks, backfills, lease
+
+TEST_F(SqliteStorageTest, QueueFieldsRoundTripThroughEveryRunRead) {
+  RunRecord r = MakeRun("r1");
+  r.priority = 7;
+  r.not_before = kT0 + std::chrono::seconds(90);
+  r.failure_kind = "system";
+  ASSERT_TRUE(db_->CreateRun(r).ok());
+  ASSERT_TRUE(db_->CreateRun(MakeRun("r2", "other")).ok());
+  auto check = [](const RunRecord& got) {
+    EXPECT_EQ(got.priority, 7);
+    EXPECT_EQ(got.not_before, kT0 + std::chrono::seconds(90));
+    EXPECT_EQ(got.failure_kind, "system");
+  };
+  check(*db_->GetRun("r1"));
+  RunFilter f;
+  f.asset_key = "commoncrawl/edges";
+  check(db_->ListRuns(f)->at(0));
+  auto active = *db_->ActiveRuns();
+  ASSERT_EQ(active.size(), 2u);
+  check(active[0]);
+  // Defaults: no priority, may start now, no failure.
+  EXPECT_EQ(active[1].priority, 0);
+  EXPECT_FALSE(active[1].not_before.has_value());
+  EXPECT_EQ(active[1].failure_kind, "");
+  // Claims read the same columns.
+  check(**db_->CreateRunUnlessClaimed(MakeRun("r3")));
+}
+
+TEST_F(SqliteStorageTest, TransitionSetsFailureKindOnlyWhenGiven) {
+  ASSERT_TRUE(db_->CreateRun(MakeRun("r1")).ok());
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kQueued}, RunStatus::kRunning, {}));
+  EXPECT_EQ(db_->GetRun("r1")->failure_kind, "");
+  RunUpdate fail;
+  fail.failure_kind = "user";
+  fail.failure_reason = "exit code 1";
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kRunning}, RunStatus::kFailure, fail));
+  EXPECT_EQ(db_->GetRun("r1")->failure_kind, "user");
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kFailure}, RunStatus::kQueued, {}));
+  EXPECT_EQ(db_->GetRun("r1")->failure_kind, "user");  // kept: update left it unset
+  // RunHistory reads its own columns after the run's.
+  ASSERT_TRUE(*db_->TransitionRun("r1", {RunStatus::kQueued}, RunStatus::kFailure, {}));
+  CostRecord c;
+  c.run_id = "r1";
+  c.runtime = "local";
+  c.actual_usd = 0.25;
+  ASSERT_TRUE(db_->PutCostRecord(c).ok());
+  auto history = *db_->RunHistory({});
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].run.failure_kind, "user");
+  EXPECT_EQ(history[0].cost->actual_usd, 0.25);
+}
+
+ScheduleTick MakeTick(const std::string& schedule, int minutes, std::string status = "launched") {
+  ScheduleTick t;
+  t.schedule = schedule;
+  t.tick_at = kT0 + std::chrono::minutes(minutes);
+  t.recorded_at = t.tick_at + std::chrono::seconds(2);
+  t.status = std::move(status);
+  t.run_ids = {"run-" + std::to_string(minutes)};
+  return t;
+}
+
+TEST_F(SqliteStorageTest, ScheduleTickIsRecordedOnce) {
+  EXPECT_FALSE(db_->LastScheduleTick("daily")->has_value());
+  EXPECT_TRUE(*db_->RecordScheduleTick(MakeTick("daily", 0)));
+  ScheduleTick again = MakeTick("daily", 0, "failed");
+  again.message = "a second service";
+  EXPECT_FALSE(*db_->RecordScheduleTick(again));
+  auto last = *db_->LastScheduleTick("daily");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->status, "launched");  // the first record stands
+  EXPECT_EQ(last->message, "");
+  EXPECT_EQ(last->tick_at, kT0);
+  EXPECT_EQ(last->recorded_at, kT0 + std::chrono::seconds(2));
+  EXPECT_EQ(last->run_ids, std::vector<std::string>{"run-0"});
+  // Another schedule at the same instant is another tick.
+  EXPECT_TRUE(*db_->RecordScheduleTick(MakeTick("hourly", 0)));
+}
+
+TEST_F(SqliteStorageTest, ScheduleTicksAreNewestFirstByTickTime) {
+  // Recorded out of order (a catch-up fills an older instant last).
+  for (int m : {60, 0, 180, 120}) ASSERT_TRUE(*db_->RecordScheduleTick(MakeTick("daily", m)));
+  ScheduleTick skipped = MakeTick("daily", 30, "skipped");
+  skipped.run_ids.clear();
+  ASSERT_TRUE(*db_->RecordScheduleTick(skipped));
+  ASSERT_TRUE(*db_->RecordScheduleTick(MakeTick("other", 999)));
+  EXPECT_EQ((*db_->LastScheduleTick("daily"))->tick_at, kT0 + std::chrono::minutes(180));
+  auto ticks = *db_->ScheduleTicks("daily", 3);
+  ASSERT_EQ(ticks.size(), 3u);
+  EXPECT_EQ(ticks[0].tick_at, kT0 + std::chrono::minutes(180));
+  EXPECT_EQ(ticks[1].tick_at, kT0 + std::chrono::minutes(120));
+  EXPECT_EQ(ticks[2].tick_at, kT0 + std::chrono::minutes(60));
+  auto all = *db_->ScheduleTicks("daily", 100);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[3].status, "skipped");
+  EXPECT_TRUE(all[3].run_ids.empty());
+  EXPECT_TRUE(db_->ScheduleTicks("never", 10)->empty());
+}
+
+BackfillRecord MakeBackfill(const std::string& id,
+                            BackfillStatus status = BackfillStatus::kRunning) {
+  BackfillRecord b;
+  b.backfill_id = id;
+  b.created_at = kT0;
+  b.updated_at = kT0;
+  b.assets = {"raw/pages", "commoncrawl/edges"};
+  b.partitions_fingerprint = "daily:2024-01-01:UTC";
+  b.partitions = PartitionSet::Range(0, 1'000'000);
+  b.partitions.RemoveRange(500, 700);
+  b.runtime = "emr";
+  b.options = {{"priority", 3}, {"explore", false}};
+  b.status = status;
+  return b;
+}
+
+TEST_F(SqliteStorageTest, BackfillsRoundTripAndListNewestFirst) {
+  BackfillRecord b = MakeBackfill("b1");
+  b.launched["raw/pages"] = PartitionSet::Range(0, 100);
+  b.launched["raw/pages"].AddRange(200, 250);
+  b.launched["commoncrawl/edges"] = PartitionSet();  // nothing yet, still listed
+  b.message = "waiting for a slot";
+  ASSERT_TRUE(db_->CreateBackfill(b).ok());
+  Status dup = db_->CreateBackfill(b);
+  EXPECT_EQ(dup.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(dup.message(), "backfill b1 already exists");
+  Result<BackfillRecord> back = db_->GetBackfill("b1");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->created_at, kT0);
+  EXPECT_EQ(back->assets, b.assets);
+  EXPECT_EQ(back->partitions_fingerprint, "daily:2024-01-01:UTC");
+  EXPECT_EQ(back->partitions, b.partitions);
+  EXPECT_EQ(back->launched, b.launched);
+  EXPECT_EQ(back->runtime, "emr");
+  EXPECT_EQ(back->options["priority"], 3);
+  EXPECT_EQ(back->status, BackfillStatus::kRunning);
+  EXPECT_EQ(back->message, "waiting for a slot");
+  EXPECT_EQ(db_->GetBackfill("nope").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(db_->CreateBackfill(MakeBackfill("b2", BackfillStatus::kCompleted)).ok());
+  ASSERT_TRUE(db_->CreateBackfill(MakeBackfill("b3", BackfillStatus::kPaused)).ok());
+  ASSERT_TRUE(db_->CreateBackfill(MakeBackfill("b4", BackfillStatus::kCanceled)).ok());
+  auto ids = [](const std::vector<BackfillRecord>& v) {
+    std::vector<std::string> out;
+    for (const auto& r : v) out.push_back(r.backfill_id);
+    return out;
+  };
+  EXPECT_EQ(ids(*db_->ListBackfills(false, 10)),
+            (std::vector<std::string>{"b4", "b3", "b2", "b1"}));
+  EXPECT_EQ(ids(*db_->ListBackfills(false, 2)), (std::vector<std::string>{"b4", "b3"}));
+  EXPECT_EQ(ids(*db_->ListBackfills(true, 10)), (std::vector<std::string>{"b3", "b1"}));
+}
+
+TEST_F(SqliteStorageTest, UpdateBackfillIsCompareAndSetOnStatus) {
+  ASSERT_TRUE(db_->CreateBackfill(MakeBackfill("b1")).ok());
+  BackfillRecord b = *db_->GetBackfill("b1");
+  b.launched["raw/pages"] = PartitionSet::Range(0, 40);
+  b.updated_at = kT0 + std::chrono::seconds(30);
+  b.status = BackfillStatus::kPaused;
+  b.message = "paused by alice";
+  EXPECT_TRUE(*db_->UpdateBackfill(b, {BackfillStatus::kRunning}));
+  // A second writer that read it RUNNING loses, and changes nothing.
+  BackfillRecord stale = b;
+  stale.status = BackfillStatus::kCompleted;
+  stale.launched["raw/pages"] = PartitionSet::Range(0, 1'000'000);
+  EXPECT_FALSE(*db_->UpdateBackfill(stale, {BackfillStatus::kRunning}));
+  EXPECT_FALSE(*db_->UpdateBackfill(stale, {}));
+  BackfillRecord now = *db_->GetBackfill("b1");
+  EXPECT_EQ(now.status, BackfillStatus::kPaused);
+  EXPECT_EQ(now.message, "paused by alice");
+  EXPECT_EQ(now.updated_at, kT0 + std::chrono::seconds(30));
+  EXPECT_EQ(now.launched.at("raw/pages"), PartitionSet::Range(0, 40));
+  // Either of several states will do.
+  b.status = BackfillStatus::kCanceled;
+  EXPECT_TRUE(*db_->UpdateBackfill(b, {BackfillStatus::kRunning, BackfillStatus::kPaused}));
+  EXPECT_EQ(db_->GetBackfill("b1")->status, BackfillStatus::kCanceled);
+  Result<bool> ghost = db_->UpdateBackfill(MakeBackfill("ghost"), {BackfillStatus::kRunning});
+  EXPECT_EQ(ghost.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(ghost.status().message(), "no backfill ghost");
+}
+
+TEST_F(SqliteStorageTest, BackfillRunCountsGroupRunsByStatus) {
+  // MakeRun tags runs with backfill b1.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(db_->CreateRun(MakeRun("b1-" + std::to_string(i), "x", std::to_string(i))).ok());
+  }
+  ASSERT_TRUE(*db_->TransitionRun("b1-0", {RunStatus::kQueued}, RunStatus::kSuccess, {}));
+  ASSERT_TRUE(*db_->TransitionRun("b1-1", {RunStatus::kQueued}, RunStatus::kSuccess, {}));
+  ASSERT_TRUE(*db_->TransitionRun("b1-2", {RunStatus::kQueued}, RunStatus::kRunning, {}));
+  RunRecord other = MakeRun("b2-0", "x", "9");
+  other.tags = {{"backfill", "b2"}};
+  ASSERT_TRUE(db_->CreateRun(other).ok());
+  RunRecord untagged = MakeRun("plain", "x", "8");
+  untagged.tags = nlohmann::json::object();
+  ASSERT_TRUE(db_->CreateRun(untagged).ok());
+  auto counts = db_->BackfillRunCounts("b1");
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(*counts,
+            (std::map<RunStatus, int64_t>{
+                {RunStatus::kQueued, 2}, {RunStatus::kRunning, 1}, {RunStatus::kSuccess, 2}}));
+  EXPECT_EQ(*db_->BackfillRunCounts("b2"), (std::map<RunStatus, int64_t>{{RunStatus::kQueued, 1}}));
+  EXPECT_TRUE(db_->BackfillRunCounts("none")->empty());
+}
+
+ServiceLease MakeLease(const std::string& owner) {
+  return ServiceLease{owner, "host-" + owner, "127.0.0.1:8080", kT0, kT0};
+}
+
+TEST_F(SqliteStorageTest, ServiceLeaseIsCompareAndSetOnItsOwner) {
+  EXPECT_FALSE(db_->GetServiceLease()->has_value());
+  EXPECT_TRUE(*db_->ReplaceServiceLease(std::nullopt, MakeLease("1:10")));
+  // A second service starting from "no lease" loses.
+  EXPECT_FALSE(*db_->ReplaceServiceLease(std::nullopt, MakeLease("2:20")));
+  auto lease = *db_->GetServiceLease();
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->owner, "1:10");
+  EXPECT_EQ(lease->host, "host-1:10");
+  EXPECT_EQ(lease->listen, "127.0.0.1:8080");
+  EXPECT_EQ(lease->started_at, kT0);
+
+  EXPECT_TRUE(*db_->RenewServiceLease("1:10", kT0 + std::chrono::seconds(15)));
+  EXPECT_FALSE(*db_->RenewServiceLease("2:20", kT0 + std::chrono::seconds(99)));
+  EXPECT_EQ((*db_->GetServiceLease())->heartbeat_at, kT0 + std::chrono::seconds(15));
+  ASSERT_TRUE(db_->ReleaseServiceLease("2:20").ok());  // not its lease: no-op
+  EXPECT_EQ((*db_->GetServiceLease())->owner, "1:10");
+
+  // Taking over a stale lease names the owner it saw; a wrong guess loses.
+  EXPECT_FALSE(*db_->ReplaceServiceLease("3:30", MakeLease("2:20")));
+  EXPECT_TRUE(*db_->ReplaceServiceLease("1:10", MakeLease("2:20")));
+  EXPECT_FALSE(*db_->RenewServiceLease("1:10", kT0 + std::chrono::seconds(30)));  // lost it
+  EXPECT_EQ((*db_->GetServiceLease())->owner, "2:20");
+  ASSERT_TRUE(db_->ReleaseServiceLease("2:20").ok());
+  EXPECT_FALSE(db_->GetServiceLease()->has_value());
+  EXPECT_FALSE(*db_->ReplaceServiceLease("2:20", MakeLease("2:20")));  // nothing to replace
+  EXPECT_TRUE(*db_->ReplaceServiceLease(std::nullopt, MakeLease("4:40")));
+}
+
+// Two connections to one file, as two `arbiter serve` processes hold it.
+class SqliteSharedFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string path = (dir_.path() / "arbiter.db").string();
+    for (std::unique_ptr<SqliteStorage>* s : {&a_, &b_}) {
+      auto opened = SqliteStorage::Open(path);
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      *s = std::move(opened).value();
+    }
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<SqliteStorage> a_;
+  std::unique_ptr<SqliteStorage> b_;
+};
+
+// What each service sees of the other's ticks, backfills and lease.
+TEST_F(SqliteSharedFileTest, TicksBackfillsAndTheLeaseAreShared) {
+  SqliteStorage* a = a_.get();
+  SqliteStorage* b = b_.get();
+  ASSERT_TRUE(*a->RecordScheduleTick(MakeTick("daily", 0)));
+  EXPECT_FALSE(*b->RecordScheduleTick(MakeTick("daily", 0)));
+  EXPECT_EQ((*b->LastScheduleTick("daily"))->run_ids, std::vector<std::string>{"run-0"});
+
+  ASSERT_TRUE(a->CreateBackfill(MakeBackfill("bf")).ok());
+  BackfillRecord paused = *b->GetBackfill("bf");
+  paused.status = BackfillStatus::kPaused;
+  EXPECT_TRUE(*b->UpdateBackfill(paused, {BackfillStatus::kRunning}));
+  EXPECT_EQ(a->GetBackfill("bf")->status, BackfillStatus::kPaused);
+
+  ASSERT_TRUE(*a->ReplaceServiceLease(std::nullopt, MakeLease("a")));
+  EXPECT_EQ((*b->GetServiceLease())->owner, "a");
+  EXPECT_FALSE(*b->ReplaceServiceLease(std::nullopt, MakeLease("b")));
+  EXPECT_FALSE(*b->RenewServiceLease("b", kT0));
+  ASSERT_TRUE(b->ReleaseServiceLease("b").ok());
+  EXPECT_TRUE(*a->RenewServiceLease("a", kT0 + std::chrono::seconds(5)));
+  EXPECT_EQ((*b->GetServiceLease())->heartbeat_at, kT0 + std::chrono::seconds(5));
+  ASSERT_TRUE(a->ReleaseServiceLease("a").ok());
+  EXPECT_TRUE(*b->ReplaceServiceLease(std::nullopt, MakeLease("b")));
+}
+
+// Services starting at once on two connections: exactly one takes the lease
+// and exactly one records each tick.
+TEST_F(SqliteSharedFileTest, ConcurrentLeaseAndTickContendersHaveOneWinner) {
+  Storage* storages[] = {a_.get(), b_.get()};
+  constexpr int kTicks = 10;
+  std::atomic<int> leases{0};
+  std::atomic<int> ticks{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      auto won =
+          storages[t % 2]->ReplaceServiceLease(std::nullopt, MakeLease("svc" + std::to_string(t)));
+      ASSERT_TRUE(won.ok()) << won.status().ToString();
+      leases += *won;
+      for (int m = 0; m < kTicks; ++m) {
+        auto recorded = storages[t % 2]->RecordScheduleTick(MakeTick("daily", m));
+        ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+        ticks += *recorded;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(leases.load(), 1);
+  EXPECT_EQ(ticks.load(), kTicks);
+  EXPECT_EQ(b_->ScheduleTicks("daily", 100)->size(), static_cast<size_t>(kTicks));
+}
+
+}  // namespace
+}  // namespace arbiter::storage
