@@ -1,5 +1,5 @@
 // Cross-section checks, run after every file's sections are parsed: defaults,
-// deps, runtime and partitions names, schedule targets, dependency cycles, and
+// deps, runtime, partitions and pool names, schedule targets, dependency cycles, and
 // references to the environment that cannot be resolved right now.
 #include <set>
 
@@ -67,6 +67,7 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
                  const Environment& env, Project* p, Diagnostics* diags) {
   const std::vector<std::string> runtime_names = Names(p->runtimes);
   const std::vector<std::string> asset_names = AssetNames(*p);
+  const std::vector<std::string> pool_names = Names(p->pools);
 
   for (size_t i = 0; i < defaults.runtimes.size(); ++i) {
     if (!p->runtimes.count(defaults.runtimes[i])) {
@@ -93,6 +94,8 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
       if (defaults.placement) a.placement = *defaults.placement;
       ar.placement = defaults.placement ? defaults.placement_location : a.location;
     }
+    if (!ar.retries_explicit && defaults.retries) a.retries = *defaults.retries;
+    if (!ar.priority_explicit && defaults.priority) a.priority = *defaults.priority;
     std::set<std::string> seen_rt;
     for (size_t i = 0; i < a.runtimes.size(); ++i) {
       const std::string& rt = a.runtimes[i];
@@ -134,6 +137,12 @@ void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
                                       DidYouMean(a.partitions, Names(p->partitions)),
                    p->partitions.empty() ? "define them under 'partitions:'"
                                          : "defined partitions: " + Join(Names(p->partitions), ", "));
+    }
+    if (!a.pool.empty() && !p->pools.count(a.pool)) {
+      diags->Error(ar.pool,
+                   what + ": unknown pool " + Quote(a.pool) + DidYouMean(a.pool, pool_names),
+                   pool_names.empty() ? "define it under 'pools:', e.g. pools: {" + a.pool + ": 4}"
+                                      : "defined pools: " + Join(pool_names, ", "));
     }
     std::set<AssetKey> seen_deps;
     for (size_t i = 0; i < a.deps.size(); ++i) {

@@ -10,8 +10,9 @@ namespace arbiter::definitions::internal {
 namespace {
 
 const std::vector<std::string> kAssetKeys = {
-    "description", "deps",      "partitions", "job",           "compute",      "runtimes",
-    "placement",   "overrides", "expected_duration", "code_version", "owners", "tags"};
+    "description", "deps",      "partitions",        "job",          "compute", "runtimes",
+    "placement",   "overrides", "expected_duration", "code_version", "owners",  "tags",
+    "priority",    "pool",      "max_concurrency",   "retries"};
 const std::vector<std::string> kJobKeys = {"kind", "script", "command", "args", "env"};
 const std::vector<std::string> kJobKinds = {"pyspark", "python", "command"};
 const std::vector<std::string> kComputeKeys = {"workers",   "max_workers",       "worker",
@@ -20,7 +21,11 @@ const std::vector<std::string> kComputeKeys = {"workers",   "max_workers",      
 const std::vector<std::string> kShapeKeys = {"vcpu", "memory_gib"};
 const std::vector<std::string> kRuntimeTypes = {"local", "databricks", "emr", "emr-serverless"};
 const std::vector<std::string> kOverrideKeys = {"spark_conf", "cluster"};
-const std::vector<std::string> kDefaultsKeys = {"runtimes", "placement"};
+const std::vector<std::string> kDefaultsKeys = {"runtimes", "placement", "retries", "priority"};
+const std::vector<std::string> kRetryKeys = {"max_attempts", "backoff",           "max_backoff",
+                                             "jitter",       "retry_user_errors", "other_runtime"};
+constexpr int64_t kMaxAttempts = 100;
+constexpr int64_t kMaxPriority = 1000;
 
 WorkerShape ParseShape(const YamlReader& r, const yaml::Node& map, const char* key) {
   WorkerShape s;
@@ -193,6 +198,56 @@ std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const yaml::N
   return std::nullopt;
 }
 
+std::optional<RetryPolicy> ParseRetries(const YamlReader& r, const yaml::Node& map) {
+  yaml::Node n = r.Get(map, "retries");
+  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+  const std::string hint =
+      "write retries: N (attempts in all, the first included) or "
+      "retries: {max_attempts: N, backoff: 1m, max_backoff: 30m}";
+  RetryPolicy p;
+  if (n.IsScalar()) {
+    auto attempts = r.Int(map, "retries", 1, kMaxAttempts);
+    if (!attempts) return std::nullopt;
+    p.max_attempts = static_cast<int>(*attempts);
+    return p;
+  }
+  if (!n.IsMap()) {
+    r.Error(n, "'retries' must be a number of attempts or a mapping, not a list", hint);
+    return std::nullopt;
+  }
+  r.CheckKeys(n, "'retries'", kRetryKeys);
+  yaml::Node attempts_node = r.Get(n, "max_attempts");
+  if (!attempts_node.IsDefined() || attempts_node.IsNull()) {
+    r.Error(n, "'retries' needs 'max_attempts'", hint);
+  } else if (auto attempts = r.Int(n, "max_attempts", 1, kMaxAttempts)) {
+    p.max_attempts = static_cast<int>(*attempts);
+  }
+  auto backoff = r.Duration(n, "backoff");
+  if (backoff) p.backoff = *backoff;
+  if (auto max_backoff = r.Duration(n, "max_backoff")) {
+    if (*max_backoff < p.backoff) {
+      r.Error(r.Get(n, "max_backoff"),
+              "max_backoff (" + FormatDuration(*max_backoff) + ") is below backoff (" +
+                  FormatDuration(p.backoff) + (backoff ? ")" : ", the default)"),
+              "the wait doubles from backoff after each attempt and stops at max_backoff");
+    } else {
+      p.max_backoff = *max_backoff;
+    }
+  } else if (p.backoff > p.max_backoff) {
+    p.max_backoff = p.backoff;  // a long first wait raises the default cap, never lowers it
+  }
+  if (auto j = r.Number(n, "jitter", 0, 1)) p.jitter = *j;
+  if (auto b = r.Bool(n, "retry_user_errors")) p.retry_user_errors = *b;
+  if (auto b = r.Bool(n, "other_runtime")) p.other_runtime = *b;
+  return p;
+}
+
+std::optional<int> ParsePriority(const YamlReader& r, const yaml::Node& map) {
+  auto v = r.Int(map, "priority", -kMaxPriority, kMaxPriority);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
 void ParseDefaults(const Section& sec, Defaults* d) {
   const YamlReader& r = *sec.reader;
   if (!r.CheckKeys(sec.node, "'defaults'", kDefaultsKeys)) return;
@@ -205,6 +260,8 @@ void ParseDefaults(const Section& sec, Defaults* d) {
     d->placement = ParsePlacement(r, p);
     d->placement_location = r.Loc(p);
   }
+  d->retries = ParseRetries(r, sec.node);
+  d->priority = ParsePriority(r, sec.node);
 }
 
 void ParseAssets(const std::vector<Section>& sections, const std::string& root, Project* project,
@@ -292,6 +349,20 @@ void ParseAssets(const std::vector<Section>& sections, const std::string& root, 
       if (auto v = r.String(n, "code_version")) a.code_version = *v;
       if (auto o = r.StringList(n, "owners")) a.owners = *o;
       if (auto t = r.StringMap(n, "tags")) a.tags = *t;
+      if (auto v = ParsePriority(r, n)) {
+        a.priority = *v;
+        ar.priority_explicit = true;
+      }
+      if (auto pool = r.String(n, "pool")) {
+        if (pool->empty()) r.Error(r.Get(n, "pool"), "'pool' must name a pool, not be empty");
+        a.pool = *pool;
+        ar.pool = r.Loc(r.Get(n, "pool"));
+      }
+      if (auto c = r.Int(n, "max_concurrency", 0, 100000)) a.max_concurrency = static_cast<int>(*c);
+      if (auto p = ParseRetries(r, n)) {
+        a.retries = *p;
+        ar.retries_explicit = true;
+      }
       if (duplicate) continue;
       (*refs)[a.key] = std::move(ar);
       project->assets[a.key] = std::move(a);

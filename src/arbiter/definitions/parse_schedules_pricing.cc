@@ -16,8 +16,8 @@ const std::vector<std::string> kDiscountTargets = {"ec2", "emr", "emr_serverless
 const std::vector<std::string> kDbuSkus = {"jobs_compute", "jobs_compute_photon",
                                            "all_purpose_compute", "jobs_serverless"};
 const std::vector<std::string> kInstancePriceKeys = {"region", "on_demand", "spot"};
-const std::vector<std::string> kScheduleKeys = {"cron", "timezone", "assets", "partitions",
-                                                "enabled", "description"};
+const std::vector<std::string> kScheduleKeys = {"cron",    "timezone", "assets",     "partitions",
+                                                "catchup", "enabled",  "description"};
 
 }  // namespace
 
@@ -130,6 +130,11 @@ void ParseSchedules(
       }
       if (auto t = r.Enum(n, "partitions", {"latest", "all_missing"})) {
         s.target = *t == "latest" ? ScheduleDef::Target::kLatest : ScheduleDef::Target::kAllMissing;
+      }
+      if (auto c = r.Enum(n, "catchup", {"latest", "all", "none"})) {
+        s.catchup = *c == "latest" ? ScheduleDef::Catchup::kLatest
+                    : *c == "all"  ? ScheduleDef::Catchup::kAll
+                                   : ScheduleDef::Catchup::kNone;
       }
       if (auto e = r.Bool(n, "enabled")) s.enabled = *e;
       project->schedules[*name] = std::move(s);

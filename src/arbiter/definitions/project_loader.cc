@@ -17,11 +17,11 @@ using internal::Section;
 
 namespace {
 
-const std::vector<std::string> kRootKeys = {"project", "include",  "storage", "defaults",
-                                            "partitions", "assets", "runtimes", "pricing",
-                                            "schedules", "placement"};
+const std::vector<std::string> kRootKeys = {"project",    "include", "storage",   "defaults",
+                                            "partitions", "assets",  "runtimes",  "pricing",
+                                            "schedules",  "pools",   "placement", "service"};
 const std::vector<std::string> kIncludedKeys = {"include", "partitions", "assets", "runtimes",
-                                                "pricing", "schedules"};
+                                                "pricing", "schedules",  "pools"};
 
 struct File {
   std::unique_ptr<YamlReader> reader;
@@ -39,7 +39,7 @@ class Loader {
     project->root = root_.string();
     if (!LoadFile(root_ / kProjectFileName, SourceLocation{}, /*is_root=*/true)) return;
 
-    std::vector<Section> partitions, runtimes, assets, pricing, schedules;
+    std::vector<Section> partitions, runtimes, assets, pricing, schedules, pools;
     internal::Defaults defaults;
     for (const File& f : files_) {
       const YamlReader& r = *f.reader;
@@ -54,6 +54,7 @@ class Loader {
       add("assets", &assets);
       add("pricing", &pricing);
       add("schedules", &schedules);
+      add("pools", &pools);
     }
     const File& main = files_.front();
     if (main.root.IsMap()) {
@@ -87,6 +88,8 @@ class Loader {
       }
       yaml::Node d = r.Get(main.root, "defaults");
       if (d.IsDefined() && !d.IsNull()) internal::ParseDefaults({&r, d}, &defaults);
+      yaml::Node svc = r.Get(main.root, "service");
+      if (svc.IsDefined() && !svc.IsNull()) internal::ParseService({&r, svc}, project.get());
     }
     if (project->name.empty()) project->name = root_.filename().string();
 
@@ -97,6 +100,7 @@ class Loader {
     internal::ParseAssets(assets, root_.string(), project.get(), &refs);
     internal::ParsePricing(pricing, project.get());
     internal::ParseSchedules(schedules, project.get(), &schedule_assets);
+    internal::ParsePools(pools, project.get());
     // A file that could not be read or parsed leaves its definitions out; checking
     // references against the rest would only add errors that its fix removes.
     if (!files_missing_) {

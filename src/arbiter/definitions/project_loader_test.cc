@@ -511,6 +511,247 @@ pricing:
                           "16:5: the price of 'r5.large' gives neither on_demand nor spot"));
 }
 
+// What `arbiter serve` reads: priorities, pools, per-asset caps, retry
+// policies, schedule catch-up and the service's own limit.
+TEST_F(LoaderTest, ServiceFieldsAreParsed) {
+  LoadResult r = Load(std::string(kRuntimes) + R"(
+pools:
+  spark: {slots: 4}
+  gpu: 2
+service: {max_concurrent_runs: 8}
+assets:
+  a:
+    job: {script: jobs/a.py}
+    priority: 10
+    pool: spark
+    max_concurrency: 2
+    retries:
+      max_attempts: 4
+      backoff: 30s
+      max_backoff: 10m
+      jitter: 0
+      retry_user_errors: true
+      other_runtime: yes
+  b:
+    job: {script: jobs/b.py}
+    priority: -5
+    pool: gpu
+    retries: 3
+  c:
+    job: {script: jobs/b.py}
+    retries: {max_attempts: 2, backoff: 1h}
+schedules:
+  s1: {cron: "0 3 * * *", assets: [a]}
+  s2: {cron: "0 3 * * *", assets: [a], catchup: all}
+  s3: {cron: "0 3 * * *", assets: [a], catchup: none}
+)");
+  ASSERT_TRUE(r.project) << ::testing::PrintToString(Errors(r));
+  const Project& p = *r.project;
+  ASSERT_EQ(p.pools.size(), 2u);
+  EXPECT_EQ(p.pools.at("spark").slots, 4);
+  EXPECT_EQ(p.pools.at("spark").location.line, 11);
+  EXPECT_EQ(p.pools.at("gpu").slots, 2);
+  EXPECT_EQ(p.service.max_concurrent_runs, 8);
+  EXPECT_EQ(p.service.location.line, 13);
+
+  const AssetDef* a = p.FindAsset("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->priority, 10);
+  EXPECT_EQ(a->pool, "spark");
+  EXPECT_EQ(a->max_concurrency, 2);
+  EXPECT_EQ(a->retries.max_attempts, 4);
+  EXPECT_EQ(a->retries.backoff, std::chrono::seconds(30));
+  EXPECT_EQ(a->retries.max_backoff, std::chrono::minutes(10));
+  EXPECT_EQ(a->retries.jitter, 0);
+  EXPECT_TRUE(a->retries.retry_user_errors);
+  EXPECT_TRUE(a->retries.other_runtime);
+
+  // The shorthand sets the attempts; the rest keeps the built-in policy.
+  const AssetDef* b = p.FindAsset("b");
+  EXPECT_EQ(b->priority, -5);
+  EXPECT_EQ(b->pool, "gpu");
+  EXPECT_EQ(b->max_concurrency, 0);
+  EXPECT_EQ(b->retries.max_attempts, 3);
+  EXPECT_EQ(b->retries.backoff, std::chrono::seconds(60));
+  EXPECT_EQ(b->retries.max_backoff, std::chrono::minutes(30));
+  EXPECT_DOUBLE_EQ(b->retries.jitter, 0.2);
+  EXPECT_FALSE(b->retries.retry_user_errors);
+  EXPECT_FALSE(b->retries.other_runtime);
+
+  // A first wait above the default cap raises the cap to it.
+  const AssetDef* c = p.FindAsset("c");
+  EXPECT_EQ(c->priority, 0);
+  EXPECT_EQ(c->pool, "");
+  EXPECT_EQ(c->retries.max_attempts, 2);
+  EXPECT_EQ(c->retries.backoff, std::chrono::hours(1));
+  EXPECT_EQ(c->retries.max_backoff, std::chrono::hours(1));
+
+  EXPECT_EQ(p.schedules.at("s1").catchup, ScheduleDef::Catchup::kLatest);
+  EXPECT_EQ(p.schedules.at("s2").catchup, ScheduleDef::Catchup::kAll);
+  EXPECT_EQ(p.schedules.at("s3").catchup, ScheduleDef::Catchup::kNone);
+}
+
+TEST_F(LoaderTest, ServiceFieldsHaveDefaults) {
+  LoadResult r = Load(std::string(kRuntimes) + "assets:\n  a: {job: {script: jobs/a.py}}\n");
+  ASSERT_TRUE(r.project) << ::testing::PrintToString(Errors(r));
+  EXPECT_TRUE(r.project->pools.empty());
+  EXPECT_EQ(r.project->service.max_concurrent_runs, 16);
+  const AssetDef* a = r.project->FindAsset("a");
+  EXPECT_EQ(a->priority, 0);
+  EXPECT_EQ(a->pool, "");
+  EXPECT_EQ(a->max_concurrency, 0);
+  EXPECT_EQ(a->retries.max_attempts, 1);
+}
+
+TEST_F(LoaderTest, ServiceFieldErrors) {
+  LoadResult r = Load(std::string(kRuntimes) + R"(
+pools:
+  spark: {slots: 0}
+  gpu: many
+  big: {slots: 4, size: 2}
+  empty:
+  nested: [1]
+service: {max_concurrent_runs: 0, max_runs: 3}
+assets:
+  a:
+    job: {script: jobs/a.py}
+    priority: 1001
+    max_concurrency: -1
+    retries: 0
+  b:
+    job: {script: jobs/a.py}
+    priority: high
+    retries: [3]
+  c:
+    job: {script: jobs/a.py}
+    retries:
+      max_attempts: 101
+      backoff: 5x
+      jitter: 1.5
+      retry_user_errors: maybe
+      other_runtime: 2
+      delay: 1m
+  d:
+    job: {script: jobs/a.py}
+    retries: {backoff: 10m, max_backoff: 5m}
+  e:
+    job: {script: jobs/a.py}
+    retries: {max_attempts: 2, max_backoff: 30s}
+schedules:
+  s: {cron: "0 3 * * *", assets: [a], catchup: some}
+)");
+  EXPECT_THAT(Errors(r),
+              ::testing::ElementsAre(
+                  "11:18: 'slots' must be between 1 and 100000, not 0",
+                  "12:8: the slots of pool 'gpu' must be a whole number, not 'many'",
+                  "13:19: unknown key 'size' in pool 'big'",
+                  "14:3: pool 'empty' must be a number of slots or a mapping",
+                  "15:11: pool 'nested' must be a number of slots or a mapping",
+                  "16:32: 'max_concurrent_runs' must be between 1 and 100000, not 0",
+                  "16:35: unknown key 'max_runs' in 'service' (project settings)",
+                  "20:15: 'priority' must be between -1000 and 1000, not 1001",
+                  "21:22: 'max_concurrency' must be between 0 and 100000, not -1",
+                  "22:14: 'retries' must be between 1 and 100, not 0",
+                  "25:15: 'priority' must be a whole number, not 'high'",
+                  "26:14: 'retries' must be a number of attempts or a mapping, not a list",
+                  "30:21: 'max_attempts' must be between 1 and 100, not 101",
+                  HasSubstr("31:16: 'backoff': invalid duration unit in '5x'"),
+                  "32:15: 'jitter' must be at least 0 and at most 1, not 1.5",
+                  "33:26: 'retry_user_errors' must be true or false, not 'maybe'",
+                  "34:22: 'other_runtime' must be true or false, not '2'",
+                  "35:7: unknown key 'delay' in 'retries'", "38:14: 'retries' needs 'max_attempts'",
+                  "38:42: max_backoff (5m) is below backoff (10m)",
+                  "41:45: max_backoff (30s) is below backoff (1m, the default)",
+                  "43:48: invalid catchup 'some'"));
+}
+
+TEST_F(LoaderTest, AnAssetsPoolMustBeDefined) {
+  LoadResult r = Load(std::string(kRuntimes) + R"(
+pools: {spark: 4, gpu: 1}
+assets:
+  a: {job: {script: jobs/a.py}, pool: sprak}
+  b: {job: {script: jobs/a.py}, pool: gpu}
+)");
+  EXPECT_EQ(
+      Errors(r),
+      (std::vector<std::string>{"12:39: asset 'a': unknown pool 'sprak'; did you mean 'spark'?"}));
+  EXPECT_EQ(r.diagnostics.all()[0].hint, "defined pools: gpu, spark");
+
+  LoadResult none = Load(std::string(kRuntimes) + R"(
+assets:
+  a: {job: {script: jobs/a.py}, pool: spark}
+)");
+  EXPECT_EQ(Errors(none), (std::vector<std::string>{"11:39: asset 'a': unknown pool 'spark'"}));
+  EXPECT_THAT(none.diagnostics.all()[0].hint, HasSubstr("define it under 'pools:'"));
+
+  LoadResult empty = Load(std::string(kRuntimes) + R"(
+pools: {gpu: {}}
+assets:
+  a: {job: {script: jobs/a.py}, pool: ""}
+)");
+  EXPECT_EQ(Errors(empty),
+            (std::vector<std::string>{"10:9: pool 'gpu' has no 'slots'",
+                                      "12:39: 'pool' must name a pool, not be empty"}));
+}
+
+TEST_F(LoaderTest, PoolsAcrossIncludedFiles) {
+  dir_.Write("pools.yaml", "pools:\n  gpu: {slots: 2}\n  spark: 8\n");
+  LoadResult r = Load(std::string(kRuntimes) + R"(
+include: [pools.yaml]
+pools:
+  spark: 4
+assets:
+  a: {job: {script: jobs/a.py}, pool: gpu}
+)");
+  auto errors = Errors(r);
+  ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(r.diagnostics.all()[0].location.file, "pools.yaml");
+  EXPECT_EQ(errors[0], "3:3: pool 'spark' is defined twice");
+  EXPECT_THAT(r.diagnostics.all()[0].hint, HasSubstr("first defined at arbiter.yaml:12:3"));
+
+  // `service:` is a project setting: not in an included file.
+  dir_.Write("pools.yaml", "pools: {gpu: 2}\nservice: {max_concurrent_runs: 4}\n");
+  EXPECT_EQ(Errors(Load(std::string(kRuntimes) + "include: [pools.yaml]\n")),
+            (std::vector<std::string>{"2:1: unknown key 'service' in an included file"}));
+}
+
+TEST_F(LoaderTest, DefaultsGiveRetriesAndPriority) {
+  LoadResult r = Load(std::string(kRuntimes) + R"(
+defaults:
+  runtimes: [local]
+  priority: 7
+  retries: {max_attempts: 3, backoff: 2m}
+assets:
+  a: {job: {script: jobs/a.py}}
+  b: {job: {script: jobs/a.py}, priority: -1, retries: 1}
+  c: {job: {script: jobs/a.py}, retries: {max_attempts: 5}}
+)");
+  ASSERT_TRUE(r.project) << ::testing::PrintToString(Errors(r));
+  const AssetDef* a = r.project->FindAsset("a");
+  EXPECT_EQ(a->priority, 7);
+  EXPECT_EQ(a->retries.max_attempts, 3);
+  EXPECT_EQ(a->retries.backoff, std::chrono::minutes(2));
+  // An asset's own `retries:` replaces the default policy as a whole.
+  const AssetDef* b = r.project->FindAsset("b");
+  EXPECT_EQ(b->priority, -1);
+  EXPECT_EQ(b->retries.max_attempts, 1);
+  EXPECT_EQ(b->retries.backoff, std::chrono::seconds(60));
+  const AssetDef* c = r.project->FindAsset("c");
+  EXPECT_EQ(c->priority, 7);
+  EXPECT_EQ(c->retries.max_attempts, 5);
+  EXPECT_EQ(c->retries.backoff, std::chrono::seconds(60));
+
+  LoadResult bad = Load(std::string(kRuntimes) + R"(
+defaults: {priority: 5000, retries: {max_attempts: 0}, pool: spark}
+assets:
+  a: {job: {script: jobs/a.py}}
+)");
+  EXPECT_THAT(Errors(bad),
+              ::testing::ElementsAre("10:22: 'priority' must be between -1000 and 1000, not 5000",
+                                     "10:52: 'max_attempts' must be between 1 and 100, not 0",
+                                     HasSubstr("10:56: unknown key 'pool' in 'defaults'")));
+}
+
 TEST_F(LoaderTest, StorageUrl) {
   LoadResult ok = Load(std::string(kRuntimes) + "storage: sqlite:.arbiter/arbiter.db\n");
   ASSERT_TRUE(ok.project) << ::testing::PrintToString(Errors(ok));

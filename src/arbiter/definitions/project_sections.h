@@ -23,8 +23,11 @@ struct AssetRefs {
   std::vector<SourceLocation> runtimes;  // parallel to AssetDef::runtimes
   SourceLocation partitions;
   SourceLocation placement;
+  SourceLocation pool;
   bool runtimes_explicit = false;
   bool placement_explicit = false;
+  bool retries_explicit = false;
+  bool priority_explicit = false;
   std::map<std::string, SourceLocation> overrides;
 };
 
@@ -33,6 +36,8 @@ struct Defaults {
   std::vector<SourceLocation> runtime_locations;
   std::optional<PlacementPolicy> placement;
   SourceLocation placement_location;
+  std::optional<RetryPolicy> retries;
+  std::optional<int> priority;
 };
 
 // A section node and the reader of the file it came from.
@@ -50,6 +55,8 @@ void ParsePricing(const std::vector<Section>& sections, Project* project);
 void ParseSchedules(const std::vector<Section>& sections, Project* project,
                     std::map<std::string, std::vector<std::pair<std::string, SourceLocation>>>*
                         schedule_assets);
+void ParsePools(const std::vector<Section>& sections, Project* project);
+void ParseService(const Section& section, Project* project);
 
 // Applies defaults and checks every cross-reference; reports cycles.
 void LinkProject(const Defaults& defaults, std::map<AssetKey, AssetRefs>& refs,
@@ -65,5 +72,13 @@ void CheckRuntimeReferences(const Project& project, const Environment& env, Diag
 // Parses a placement value: "cheapest", "fastest", {fixed: NAME},
 // {cheapest_within: DURATION}.
 std::optional<PlacementPolicy> ParsePlacement(const YamlReader& r, const yaml::Node& node);
+
+// Parses the `retries:` value of `map` (an asset or `defaults:`): a number of
+// attempts, or {max_attempts, backoff, max_backoff, jitter, retry_user_errors,
+// other_runtime}. nullopt if absent or invalid (reported).
+std::optional<RetryPolicy> ParseRetries(const YamlReader& r, const yaml::Node& map);
+
+// `priority:` of an asset or of `defaults:`.
+std::optional<int> ParsePriority(const YamlReader& r, const yaml::Node& map);
 
 }  // namespace arbiter::definitions::internal

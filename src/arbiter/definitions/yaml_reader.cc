@@ -178,19 +178,20 @@ std::optional<ConfigString> YamlReader::Secret(const yaml::Node& map, std::strin
 }
 
 std::optional<int64_t> YamlReader::Int(const yaml::Node& map, std::string_view key, int64_t min,
-                                       int64_t max) const {
+                                       int64_t max, std::string_view field) const {
   yaml::Node n = Get(map, key);
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-  auto s = ScalarText(n, Quote(std::string(key)));
+  const std::string name = field.empty() ? Quote(std::string(key)) : std::string(field);
+  auto s = ScalarText(n, name);
   if (!s) return std::nullopt;
   int64_t v = 0;
   if (!ParseInt(*s, &v)) {
-    Error(n, Quote(std::string(key)) + " must be a whole number, not " + Quote(*s));
+    Error(n, name + " must be a whole number, not " + Quote(*s));
     return std::nullopt;
   }
   if (v < min || v > max) {
-    Error(n, Quote(std::string(key)) + " must be between " + std::to_string(min) + " and " +
-                 std::to_string(max) + ", not " + std::to_string(v));
+    Error(n, name + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                 ", not " + std::to_string(v));
     return std::nullopt;
   }
   return v;

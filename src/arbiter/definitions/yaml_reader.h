@@ -54,8 +54,10 @@ class YamlReader {
   // Like Config, but a literal value is an error: secrets are given by reference.
   std::optional<ConfigString> Secret(const yaml::Node& map, std::string_view key,
                                      std::string_view example_env) const;
-  std::optional<int64_t> Int(const yaml::Node& map, std::string_view key, int64_t min,
-                             int64_t max) const;
+  // `field` names the value in messages when the key does not ("the slots of
+  // pool 'gpu'" for a `gpu: 4` shorthand); default: the quoted key.
+  std::optional<int64_t> Int(const yaml::Node& map, std::string_view key, int64_t min, int64_t max,
+                             std::string_view field = "") const;
   std::optional<double> Number(const yaml::Node& map, std::string_view key, double min,
                                double max, bool min_exclusive = false) const;
   std::optional<bool> Bool(const yaml::Node& map, std::string_view key) const;
