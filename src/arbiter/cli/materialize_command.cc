@@ -192,7 +192,9 @@ int RunMaterialize(CommandContext& ctx, const MaterializeArgs& args) {
       args.local || args.detach ? std::nullopt : ServingService(ctx, *storage);
   const std::string owner =
       service ? std::string(storage::kQueueOwner) : runs::CurrentProcess().ToString();
-  planning::EnqueueResult enqueued = planning::Enqueue(*storage, plan, {owner, nullptr});
+  planning::EnqueueOptions enqueue_options;
+  enqueue_options.owner = owner;
+  planning::EnqueueResult enqueued = planning::Enqueue(*storage, plan, enqueue_options);
   PrintSkipped(ctx.err(), *asset, enqueued.skipped);
   for (const std::string& w : enqueued.warnings) ctx.err() << "warning: " << w << "\n";
   if (enqueued.error) {

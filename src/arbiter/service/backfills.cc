@@ -75,13 +75,14 @@ std::optional<BackfillRecord> NewBackfill(const definitions::Project& project,
   b.partitions_fingerprint = def->Describe();
   PartitionSet all;
   for (const AssetDef* a : DependencyOrder(request.assets)) {
-    b.assets.push_back(a->key.str());
-    std::optional<PartitionSet> chosen =
-        planning::SelectPartitionIndices(*a, *def, request.selection, state, errors);
-    if (!chosen) return std::nullopt;
-    all = all.Union(*chosen);
     // Without --all-missing every asset selects the same set; with it, the union.
-    if (!request.selection.all_missing) break;
+    if (b.assets.empty() || request.selection.all_missing) {
+      std::optional<PartitionSet> chosen =
+          planning::SelectPartitionIndices(*a, *def, request.selection, state, errors);
+      if (!chosen) return std::nullopt;
+      all = all.Union(*chosen);
+    }
+    b.assets.push_back(a->key.str());
   }
   b.partitions = std::move(all);
   b.runtime = request.runtime == "auto" ? "" : request.runtime;
@@ -174,8 +175,7 @@ Result<BackfillStep> AdvanceBackfill(storage::Storage& storage, const definition
   }
 
   // Done when every partition was handed out and none of its runs is live.
-  if (backfill.partitions.Difference(backfill.launched[backfill.assets.front()]).Empty() ||
-      todo.Empty()) {
+  if (backfill.partitions.Difference(backfill.launched[backfill.assets.front()]).Empty()) {
     ARBITER_ASSIGN_OR_RETURN(auto counts, storage.BackfillRunCounts(backfill.backfill_id));
     int64_t live = 0;
     for (RunStatus s : {RunStatus::kQueued, RunStatus::kStarting, RunStatus::kRunning,

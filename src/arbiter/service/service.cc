@@ -286,7 +286,7 @@ Result<TimePoint> Service::Step() {
   FireSchedules(now);
   AdvanceBackfills(now);
   RetryEnded(now);
-  if (std::optional<TimePoint> wake = Dispatch(now); wake && *wake < next) next = *wake;
+  if (std::optional<TimePoint> wake = StartQueued(now); wake && *wake < next) next = *wake;
   for (const auto& [name, t] : next_tick_) {
     if (t && *t < next) next = *t;
   }
@@ -497,7 +497,7 @@ void Service::RetryEnded(TimePoint now) {
   }
 }
 
-std::optional<TimePoint> Service::Dispatch(TimePoint now) {
+std::optional<TimePoint> Service::StartQueued(TimePoint now) {
   wake_ = false;
   Result<std::vector<RunRecord>> active = o_.storage->ActiveRuns();
   if (!active.ok()) {

@@ -97,7 +97,7 @@ class Service {
   void FireTick(const definitions::ScheduleDef& schedule, TimePoint tick, TimePoint now);
   void AdvanceBackfills(TimePoint now);
   void RetryEnded(TimePoint now);
-  std::optional<TimePoint> Dispatch(TimePoint now);
+  std::optional<TimePoint> StartQueued(TimePoint now);  // the dispatcher's choices
   void Follow(storage::RunRecord run);
   // Runs whose arbiter went away: re-attached, or back to the queue. At
   // start also the retries a stopped service did not create.

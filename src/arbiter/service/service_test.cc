@@ -283,7 +283,9 @@ class ServiceTest : public ::testing::Test {
     cost::Engine engine(project_.get(), cost::testing::TestCatalog());
     planning::Plan plan = planner.MakePlan(req, &engine);
     EXPECT_TRUE(plan.ok()) << (plan.ok() ? "" : plan.errors.front().what);
-    planning::EnqueueResult q = planning::Enqueue(*storage_, plan, {storage::kQueueOwner, nullptr});
+    planning::EnqueueOptions options;
+    options.owner = storage::kQueueOwner;
+    planning::EnqueueResult q = planning::Enqueue(*storage_, plan, options);
     EXPECT_EQ(q.queued.size(), 1u);
     return q.queued.front();
   }
@@ -377,7 +379,9 @@ TEST_F(ServiceTest, ABackfillRunsEachPartitionInDependencyOrderAndCompletes) {
     for (const auto& up : r.tags.value("after", nlohmann::json::array())) {
       EXPECT_LT(position.at(up.get<std::string>()), position.at(r.run_id)) << r.run_id;
     }
-    if (r.asset_key != "up") EXPECT_TRUE(r.tags.contains("after")) << r.asset_key;
+    if (r.asset_key != "up") {
+      EXPECT_TRUE(r.tags.contains("after")) << r.asset_key;
+    }
   }
   EXPECT_THAT(storage_->GetBackfill("bf1")->message, HasSubstr("30 run(s) succeeded"));
 }
