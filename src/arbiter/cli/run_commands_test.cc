@@ -58,6 +58,17 @@ assets:
     partitions: letters
     job: {kind: command, command: [sh, -c, 'echo ready; for i in $(seq 1200); do [ -f release ] && exit 0; sleep 0.05; done; exit 1']}
     runtimes: [local]
+  demo/counted:
+    partitions: letters
+    job: {kind: command, command: [sh, -c, 'echo "$ARBITER_PARTITION" >> starts.txt; echo ready; for i in $(seq 1200); do [ -f release ] && exit 0; sleep 0.05; done; exit 1']}
+    runtimes: [local]
+  demo/after_counted:
+    partitions: letters
+    deps: [demo/counted]
+    job: {kind: command, command: [sh, -c, 'echo "after $ARBITER_PARTITION" >> starts.txt']}
+    runtimes: [local]
+schedules:
+  nightly: {cron: "0 3 * * *", timezone: Europe/Vienna, assets: [demo/single]}
 )yaml";
 
 struct Output {
@@ -468,6 +479,101 @@ TEST_F(ArbiterProcessTest, SecondMaterializeSkipsHeldPartitionsAndSharesTheRunti
   auto runs = Json({"runs", "--asset", "demo/gated"});
   ASSERT_EQ(runs.size(), 4u);
   for (const auto& r : runs) EXPECT_EQ(r["status"], "SUCCESS") << r.dump();
+}
+
+// `arbiter serve` as a separate process, as a team runs it: materialize and
+// backfill hand it their runs, a second service refuses, SIGTERM leaves jobs
+// running, and kill -9 loses nothing and launches nothing twice.
+class ServeTest : public ArbiterProcessTest {
+ protected:
+  pid_t StartServe() {
+    pid_t pid = Start({"serve"});
+    EXPECT_TRUE(WaitUntil([&] { return ServeLog().find("service.started") != std::string::npos; }))
+        << ServeLog();
+    return pid;
+  }
+  std::string ServeLog() {
+    std::ifstream in(dir_.path() / "arbiter.out.err");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // The partitions whose jobs started, one line per start.
+  std::vector<std::string> Starts() {
+    std::ifstream in(dir_.path() / "starts.txt");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  }
+  nlohmann::json Backfill(const std::string& id) {
+    for (const auto& b : Json({"backfills", "--all"})) {
+      if (b["backfill_id"] == id) return b;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(ServeTest, MaterializeAndBackfillGoToTheServiceAndASecondServiceRefuses) {
+  pid_t serve = StartServe();
+  Output o = Run({"serve"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_THAT(o.err, HasSubstr("another `arbiter serve` already serves this storage (pid " +
+                               std::to_string(serve)));
+
+  o = Run({"materialize", "demo/parts", "-p", "a", "--wait"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("for the service (pid " + std::to_string(serve) + ")"));
+  EXPECT_THAT(o.out, HasSubstr("1 of 1 run(s) succeeded"));
+
+  auto created = Json({"backfill", "demo/counted", "demo/after_counted", "--from", "a", "--to",
+                       "d"});
+  const std::string id = created["backfill_id"];
+  EXPECT_EQ(created["partitions"], 4);
+  EXPECT_EQ(created["assets"], nlohmann::json({"demo/counted", "demo/after_counted"}));
+  ASSERT_TRUE(WaitUntil([&] { return Json({"runs", "--status", "running"}).size() == 2; }));
+  // local's max_concurrency 2 holds: the other partitions wait in the queue.
+  EXPECT_EQ(Backfill(id)["status"], "RUNNING");
+  o = Run({"backfill", "pause", id});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  std::ofstream(dir_.path() / "release").close();
+  ASSERT_TRUE(WaitUntil([&] { return Json({"runs", "--status", "running"}).empty(); }));
+  EXPECT_EQ(Run({"backfills"}).out.find(id) != std::string::npos, true);
+  EXPECT_EQ(Backfill(id)["status"], "PAUSED");
+  o = Run({"backfill", "resume", id});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  ASSERT_TRUE(WaitUntil([&] { return Backfill(id)["status"] == "COMPLETED"; })) << ServeLog();
+  EXPECT_EQ(Backfill(id)["runs"]["SUCCESS"], 8);
+  EXPECT_EQ(Starts(), (std::vector<std::string>{"a", "after a", "after b", "after c", "after d",
+                                                "b", "c", "d"}));
+  EXPECT_THAT(Run({"schedules"}).out, HasSubstr("nightly"));
+
+  kill(serve, SIGTERM);
+  EXPECT_EQ(Wait(serve), 0);
+  EXPECT_THAT(ServeLog(), HasSubstr("\"event\":\"service.stopped\""));
+  // Without a service, materialize runs in this process again.
+  o = Run({"materialize", "demo/single"});
+  EXPECT_EQ(o.code, kExitOk) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("materializing demo/single: 1 run(s) on local"));
+}
+
+TEST_F(ServeTest, KillDashNineLosesNothingAndLaunchesNothingTwice) {
+  pid_t serve = StartServe();
+  auto created = Json({"backfill", "demo/counted", "--from", "a", "--to", "d"});
+  const std::string id = created["backfill_id"];
+  ASSERT_TRUE(WaitUntil([&] { return Json({"runs", "--status", "running"}).size() == 2; }));
+  ASSERT_TRUE(WaitUntil([&] { return Starts().size() == 2; }));
+  kill(serve, SIGKILL);
+  Wait(serve);
+  // The two jobs run on without their service; the next one re-attaches them.
+  serve = StartServe();
+  EXPECT_TRUE(WaitUntil([&] { return ServeLog().find("run.reattach") != std::string::npos; }));
+  std::ofstream(dir_.path() / "release").close();
+  ASSERT_TRUE(WaitUntil([&] { return Backfill(id)["status"] == "COMPLETED"; })) << ServeLog();
+  EXPECT_EQ(Starts(), (std::vector<std::string>{"a", "b", "c", "d"}));
+  auto runs = Json({"runs", "--asset", "demo/counted"});
+  ASSERT_EQ(runs.size(), 4u);
+  for (const auto& r : runs) EXPECT_EQ(r["status"], "SUCCESS") << r.dump();
+  kill(serve, SIGTERM);
+  EXPECT_EQ(Wait(serve), 0);
 }
 
 }  // namespace

@@ -124,6 +124,12 @@ runs::LocalLauncherOptions LocalOptionsFor(const CommandContext& ctx,
   o.base_env = ProcessEnv(ctx);
   o.python_client_dir = PythonClientDir(o.base_env);
   o.clock = ctx.env().clock;
+  // Installed and built next to the arbiter binary (runs/job_monitor_main.cc).
+  if (!ctx.env().self_exe.empty()) {
+    fs::path monitor = fs::path(ctx.env().self_exe).parent_path() / "arbiter-job-monitor";
+    std::error_code ec;
+    if (fs::is_regular_file(monitor, ec)) o.job_monitor = monitor.string();
+  }
   return o;
 }
 
@@ -327,8 +333,12 @@ nlohmann::json RunJson(const storage::RunRecord& r) {
       {"started_at", r.started_at ? nlohmann::json(FormatTimestamp(*r.started_at)) : nullptr},
       {"ended_at", r.ended_at ? nlohmann::json(FormatTimestamp(*r.ended_at)) : nullptr},
       {"failure_reason", r.failure_reason},
+      {"failure_kind", r.failure_kind},
       {"stderr_tail", r.stderr_tail},
+      {"attempt", r.attempt},
+      {"priority", r.priority},
       {"tags", r.tags}};
+  if (r.not_before) j["not_before"] = FormatTimestamp(*r.not_before);
   return j;
 }
 

@@ -105,6 +105,9 @@ Result<LocalCommand> BuildLocalCommand(const RunRequest& request, const std::str
 
 namespace {
 
+// Written by arbiter-job-monitor in the run's directory when the job ends.
+constexpr const char* kExitStatusFile = "exit_status";
+
 // One local job: a process group, its stdout/stderr files and its pipes
 // messages file, read from the stored cursor on.
 class LocalJob final : public PlatformJob {
@@ -132,7 +135,7 @@ class LocalJob final : public PlatformJob {
       s.phase = JobState::Phase::kRunning;
       return s;
     }
-    const ExitStatus& exit = waiter_.status();
+    const ExitStatus exit = Outcome();
     if (exit.exit_code == 0) {
       s.phase = JobState::Phase::kSucceeded;
     } else if (exit.exit_code || exit.signal) {
@@ -213,7 +216,7 @@ class LocalJob final : public PlatformJob {
                                          "(setsid?) and outlived it: pid " + pids +
                                          "; killing them");
     }
-    const ExitStatus& exit = waiter_.status();
+    const ExitStatus exit = Outcome();
     if (!exit.exit_code && !exit.signal && !stop_requested_ &&
         result.status != storage::RunStatus::kCanceled && recorder_.closed() &&
         !recorder_.closed_exception()) {
@@ -227,6 +230,21 @@ class LocalJob final : public PlatformJob {
       std::error_code ec;
       fs::remove_all(dir_, ec);
     }
+  }
+
+  // How the job ended: from waiting for our child, or for a job we re-attached
+  // to, from the status file its monitor wrote (unknown without one).
+  ExitStatus Outcome() const {
+    ExitStatus exit = waiter_.status();
+    if (exit.exit_code || exit.signal) return exit;
+    std::ifstream in(fs::path(dir_) / kExitStatusFile);
+    std::string how;
+    int value = 0;
+    if (in >> how >> value) {
+      if (how == "exit") exit.exit_code = value;
+      if (how == "signal") exit.signal = value;
+    }
+    return exit;
   }
 
   nlohmann::json Cursor() const override {
@@ -340,6 +358,10 @@ Result<std::unique_ptr<PlatformJob>> LocalLauncher::Submit(const RunRequest& req
 
   SpawnSpec spec;
   spec.argv = cmd.argv;
+  if (!options_.job_monitor.empty()) {
+    spec.argv.insert(spec.argv.begin(),
+                     {options_.job_monitor, (fs::path(dir) / kExitStatusFile).string()});
+  }
   spec.cwd = request.project->root;
   spec.env = std::move(env);
   spec.stdout_path = (fs::path(dir) / "stdout.log").string();

@@ -31,6 +31,10 @@ struct LocalLauncherOptions {
   size_t max_message_line_bytes = 8u << 20;
   RecorderOptions recorder;
   bool keep_files = false;  // keep stdout/stderr/messages files after the run
+  // arbiter-job-monitor (job_monitor_main.cc): jobs start as its children, so
+  // their exit status survives a restart of this arbiter. Empty: jobs start
+  // directly and a re-attached job's exit status is unknown.
+  std::string job_monitor;
   const Clock* clock = &RealClock();
 };
 

@@ -70,6 +70,14 @@ Result<RunResult> RunExecutor::RunOne(const storage::RunRecord& run, const Cance
                                 .status());
     return RunResult{RunStatus::kFailure, problem};
   }
+  // A retry after lost capacity runs on on-demand nodes: the asset as defined,
+  // with spot off, for this run only.
+  std::optional<definitions::AssetDef> on_demand;
+  if (run.tags.value("on_demand", false) && asset->compute.spot) {
+    on_demand = *asset;
+    on_demand->compute.spot = false;
+    asset = &*on_demand;
+  }
   RunRequest request{project_, asset, &rt->second, env_, run};
   // Ours to start: queued by this process (or handed to it by `materialize
   // --detach`). Anything else was left by an arbiter that went away.

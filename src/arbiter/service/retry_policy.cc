@@ -51,6 +51,7 @@ std::optional<storage::RunRecord> RetryOf(const definitions::AssetDef& asset,
   r.tags = failed.tags;
   r.tags.erase("after");  // its upstream succeeded before the first attempt ran
   r.tags[kRetryOfTag] = failed.run_id;
+  if (failed.failure_kind == "system") r.tags[kOnDemandTag] = true;
   const auto delay = RetryDelay(policy, next_attempt, unit_random);
   r.not_before = now + std::chrono::duration_cast<std::chrono::seconds>(delay);
   *why = std::string(failed.failure_kind == "system" ? "system" : "user") + " failure, attempt " +

@@ -16,6 +16,8 @@
 namespace arbiter::service {
 
 inline constexpr const char* kRetryOfTag = "retry_of";
+// Tag of a run that must not use spot capacity (runs::kOnDemandTag's value).
+inline constexpr const char* kOnDemandTag = "on_demand";
 
 // The wait before attempt `attempt` (the 2nd attempt is 1): backoff doubling
 // per attempt up to max_backoff, scaled by `unit_random` (in [0, 1)) into
@@ -25,7 +27,10 @@ std::chrono::milliseconds RetryDelay(const definitions::RetryPolicy& policy, int
 
 // The retry of `failed` (a run that ended FAILURE), or nullopt with `*why`
 // saying why not (attempts used up, a user error). Its id is derived from the
-// failed run's, so creating it twice is harmless.
+// failed run's, so creating it twice is harmless. The retry of a system
+// failure runs without spot capacity (capacity lost once is likely lost
+// again); it keeps the failed run's runtime (the caller may place it elsewhere
+// when the asset's retries.other_runtime allows).
 std::optional<storage::RunRecord> RetryOf(const definitions::AssetDef& asset,
                                           const storage::RunRecord& failed, TimePoint now,
                                           double unit_random, std::string* why);

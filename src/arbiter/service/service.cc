@@ -403,8 +403,11 @@ void Service::FireTick(const ScheduleDef& schedule, TimePoint tick, TimePoint no
     record.message = held > 0 ? "every partition is held by a live run" : "nothing missing";
   }
   Result<bool> stored = o_.storage->RecordScheduleTick(record);
+  // How late the tick's runs were queued (the scheduler's latency), to the millisecond.
+  const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(o_.clock->WallTime() -
+                                                                          tick);
   nlohmann::json fields = {{"schedule", schedule.name}, {"tick", Iso(tick)},
-                           {"runs", record.run_ids.size()}, {"late_s", (now - tick).count()}};
+                           {"runs", record.run_ids.size()}, {"late_ms", late.count()}};
   if (!record.message.empty()) fields["message"] = record.message;
   if (!stored.ok()) fields["error"] = "tick not recorded: " + stored.status().message();
   log_.Event("tick." + record.status, fields, record.status == "failed" ? "error" : "info");
@@ -463,6 +466,29 @@ void Service::CreateRetry(const RunRecord& failed, TimePoint now) {
   std::string why;
   std::optional<RunRecord> retry = RetryOf(*asset, failed, now, u, &why);
   if (!retry) return;
+  if (asset->retries.other_runtime && failed.failure_kind == "system") {
+    // The next-cheapest runtime the asset allows, by the same placement.
+    const Project& project = *bundle_->project;
+    planning::StoragePlanningState state(o_.storage, &project);
+    planning::Planner planner(&project, &state, o_.availability, o_.launchable);
+    planning::PlanRequest request;
+    request.asset = asset;
+    if (failed.partition_key) request.selection.partitions = {*failed.partition_key};
+    request.placement.constraints.excluded_runtimes = {failed.runtime};
+    request.placement.explore = 0;
+    request.now = now;
+    std::string engine_why;
+    std::shared_ptr<const cost::Engine> engine = Engine(&engine_why);
+    planning::Plan plan = planner.Select(request);
+    // The failed run still holds its partition in the plan's eyes only if it were live; it ended.
+    if (engine && plan.ok() && !plan.runs.empty()) planner.Place(request, engine.get(), &plan);
+    if (plan.ok() && !plan.runs.empty() && !plan.runs.front().runtime.empty()) {
+      retry->runtime = plan.runs.front().runtime;
+      why += ", moved from " + failed.runtime + " to " + retry->runtime + " (retries.other_runtime)";
+    } else {
+      why += "; no other runtime is allowed or available, so on " + failed.runtime + " again";
+    }
+  }
   Status s = o_.storage->CreateRun(*retry);
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
     log_.Event("retry.error", {{"run", failed.run_id}, {"error", s.message()}}, "error");

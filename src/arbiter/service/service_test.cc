@@ -84,6 +84,7 @@ class ScriptedLauncher final : public runs::Launcher {
       std::lock_guard lock(mu_);
       starts_.push_back(req.run.run_id);
       ++start_count_[req.run.run_id];
+      spot_[req.run.run_id] = req.asset->compute.spot;
       auto& q = script_[req.run.asset_key];
       if (!q.empty()) {
         outcome = q.front();
@@ -130,6 +131,11 @@ class ScriptedLauncher final : public runs::Launcher {
   std::function<std::vector<std::string>(const RunRecord&)> keys_of = [](const RunRecord&) {
     return std::vector<std::string>{};
   };
+  // Whether the run's job was launched with spot capacity allowed.
+  bool spot(const std::string& run_id) const {
+    std::lock_guard lock(mu_);
+    return spot_.at(run_id);
+  }
   int holding() const {
     std::lock_guard lock(mu_);
     return static_cast<int>(holding_.size());
@@ -193,6 +199,7 @@ class ScriptedLauncher final : public runs::Launcher {
   std::map<std::string, std::string> holding_;
   std::vector<std::string> starts_, reattached_;
   std::map<std::string, int> start_count_;
+  std::map<std::string, bool> spot_;
   std::map<std::string, int> live_, max_live_;
 };
 
@@ -273,12 +280,14 @@ class ServiceTest : public ::testing::Test {
     return *storage_->ListRuns(f);
   }
   // Queues a run for the service, as `materialize` does when a service serves the storage.
-  RunRecord Submit(const std::string& asset, std::optional<std::string> partition = {}) {
+  RunRecord Submit(const std::string& asset, std::optional<std::string> partition = {},
+                   const std::string& runtime = "") {
     planning::StoragePlanningState state(storage_.get(), project_.get());
     planning::Planner planner(project_.get(), &state);
     planning::PlanRequest req;
     req.asset = &Asset(asset);
     if (partition) req.selection.partitions = {*partition};
+    req.placement.runtime = runtime;
     req.now = clock_.Now();
     cost::Engine engine(project_.get(), cost::testing::TestCatalog());
     planning::Plan plan = planner.MakePlan(req, &engine);
@@ -464,6 +473,36 @@ TEST_F(ServiceTest, ASystemFailureIsRetriedAfterItsBackoffAndAUserFailureIsNot) 
   EXPECT_EQ(storage_->GetRun(retry->run_id)->attempt, 1);
   EXPECT_EQ(storage_->GetRun(user.run_id + ".2").status().code(), StatusCode::kNotFound);
   EXPECT_THAT(log_text_.str(), HasSubstr("retry.queued"));
+}
+
+TEST_F(ServiceTest, ARetryAfterLostCapacityRunsOnDemandAndMayMoveToAnotherRuntime) {
+  definitions::RuntimeConfig spare;
+  spare.name = "spare";
+  project_->runtimes["spare"] = spare;
+  definitions::AssetDef& a = Asset("single");
+  a.runtimes = {"local", "spare"};
+  a.placement = {};  // cheapest
+  a.retries.max_attempts = 2;
+  a.retries.backoff = seconds(1);
+  a.retries.other_runtime = true;
+  launcher_->Script("single", {Outcome::kFailSystem});
+  auto s = MakeService();
+  ASSERT_TRUE(s->Start().ok());
+  RunRecord first = Submit("single", std::nullopt, "local");
+  ASSERT_TRUE(s->Step().ok());
+  s->WaitForFollowers();
+  ASSERT_TRUE(s->Step().ok());
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(s->Step().ok());
+  s->WaitForFollowers();
+  Result<RunRecord> retry = storage_->GetRun(first.run_id + ".2");
+  ASSERT_TRUE(retry.ok()) << log_text_.str();
+  EXPECT_EQ(retry->status, RunStatus::kSuccess);
+  EXPECT_EQ(retry->runtime, "spare");
+  EXPECT_EQ(retry->tags["on_demand"], true);
+  EXPECT_TRUE(launcher_->spot(first.run_id));
+  EXPECT_FALSE(launcher_->spot(retry->run_id)) << "the retry ran without spot capacity";
+  EXPECT_THAT(log_text_.str(), HasSubstr("moved from local to spare"));
 }
 
 TEST_F(ServiceTest, PoolsAndLimitsHoldUnderLoad) {
