@@ -6,8 +6,8 @@
              (the service log's late_ms; target <= 1 s), over N ticks.
   idle       CPU of a service with 1,000 schedules (none due in the window), measured
              from /proc over a window (target <= 1 % of a core).
-  rss        the service's resident memory with 1,000,000 finished runs in storage
-             (target <= 100 MB).
+  rss        the service's resident memory with 1,000,000 finished runs in storage,
+             after it placed and ran a small backfill (target <= 100 MB).
 
     python3 bench/service_bench.py [backfill|ticks|idle|rss ...] [--arbiter PATH]
         [--ticks N] [--window SECONDS]
@@ -82,9 +82,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """Resident memory now (VmRSS) or at its peak (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -155,11 +156,20 @@ def bench_rss(arbiter, _):
     assert "seq" in cols
     p = serve(arbiter, d)
     try:
-        time.sleep(5)  # a few passes, the cost engine opened
-        peak = rss_mb(p.pid)
+        # A small backfill: the service opens the cost engine over the stored history
+        # (its newest 100,000 runs) to place it, and follows its runs.
+        run(arbiter, d, "backfill", "trivial", "--from", "2010-01-01-00:00", "--to",
+            "2010-01-01-03:00")
+        for _ in range(600):
+            _, out = run(arbiter, d, "--json", "backfills", "--all")
+            if json.loads(out)[0]["status"] == "COMPLETED":
+                break
+            time.sleep(0.1)
+        now, peak = rss_mb(p.pid), rss_mb(p.pid, "VmHWM")
     finally:
         stop(p)
-    print(f"rss: 1,000,000 runs stored, service RSS {peak:.1f} MB (target <= 100 MB)")
+    print(f"rss: 1,000,000 runs stored, service RSS {now:.1f} MB, peak {peak:.1f} MB "
+          f"(target <= 100 MB)")
 
 
 def main():

@@ -66,8 +66,11 @@ int RunServe(CommandContext& ctx, const ServeArgs&) {
   if (!storage) return kExitFailure;
   // Runtime settings are read once: the launchers keep the project they started with.
   Launchers launchers(ctx, p, storage.get());
-  if (auto engine = OpenCostEngine(ctx, p, storage.get())) {
-    launchers.SetInstanceChooser(cost::CatalogInstanceChooser(engine->shared_catalog()));
+  // Instance types come from the price catalog (the learned engine is opened by the
+  // service when it places runs).
+  if (std::optional<cost::PriceCatalog> catalog = LoadCatalogOrReport(ctx, &p)) {
+    launchers.SetInstanceChooser(cost::CatalogInstanceChooser(
+        std::make_shared<const cost::PriceCatalog>(std::move(*catalog))));
   }
   service::ServiceLog log(&ctx.err(), ctx.env().interactive, ctx.env().clock);
   service::ServiceOptions o;

@@ -106,9 +106,7 @@ void Engine::Observe(const definitions::AssetDef& asset, const definitions::Runt
 
 Status Engine::Learn(storage::Storage& storage) {
   storage::RunHistoryFilter f;
-  ARBITER_ASSIGN_OR_RETURN(std::vector<storage::RunHistoryEntry> history, storage.RunHistory(f));
-  for (auto it = history.rbegin(); it != history.rend(); ++it) Learn(*it);
-  return Status::Ok();
+  return storage.ForEachRunHistory(f, [this](const storage::RunHistoryEntry& e) { Learn(e); });
 }
 
 void Engine::Learn(const storage::RunHistoryEntry& e) {

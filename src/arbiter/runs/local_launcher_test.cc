@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <fstream>
 #include <thread>
 
@@ -357,6 +359,46 @@ TEST_F(LocalLauncherTest, ReattachResumesFromTheStoredCursor) {
   EXPECT_NE(storage_->GetRun("r1")->owner, "1:1");
   ProcessWaiter reap(*pid, true);  // the test spawned it, so the test reaps it
   reap.WaitFor(std::chrono::seconds(5));
+}
+
+// Jobs started through arbiter-job-monitor leave their exit status behind, so a
+// re-attached follower (not the job's parent) reports the real outcome.
+TEST_F(LocalLauncherTest, ReattachReadsTheExitStatusAMonitoredJobLeft) {
+  Asset({"unused"});
+  for (const auto& [id, exit_code, expected] :
+       {std::tuple{"m0", 0, RunStatus::kSuccess}, std::tuple{"m3", 3, RunStatus::kFailure}}) {
+    const std::string run_dir = options_.runs_dir + "/" + id;
+    std::filesystem::create_directories(run_dir);
+    std::filesystem::remove(dir_.path() / "go");
+    SpawnSpec spec;
+    spec.argv = {ARBITER_JOB_MONITOR, run_dir + "/exit_status", "sh", "-c",
+                 "while [ ! -f go ]; do sleep 0.01; done; exit " + std::to_string(exit_code)};
+    spec.cwd = dir_.path().string();
+    spec.env = options_.base_env;
+    spec.stdout_path = run_dir + "/stdout.log";
+    spec.stderr_path = run_dir + "/stderr.log";
+    NewRun(id);
+    auto pid = SpawnProcess(spec);
+    ASSERT_TRUE(pid.ok());
+    storage::RunUpdate u;
+    u.pid = pid->pid;
+    u.process_start_ticks = pid->start_ticks;
+    u.owner = "1:1";  // an arbiter that is gone
+    ASSERT_TRUE(*storage_->TransitionRun(id, {RunStatus::kQueued}, RunStatus::kRunning, u));
+    std::ofstream(dir_.path() / "go").close();
+    LocalLauncher launcher(storage_.get(), options_);
+    auto result = launcher.Reattach(
+        RunRequest{&project_, &asset_, &runtime_, &env_, *storage_->GetRun(id)}, cancel_);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->status, expected) << id << ": " << result->reason;
+    if (exit_code != 0) {
+      EXPECT_EQ(result->reason, "job failed: exit code 3");
+      EXPECT_EQ(storage_->GetRun(id)->failure_kind, "user");
+    }
+    ProcessWaiter reap(*pid, true);
+    ASSERT_TRUE(reap.WaitFor(std::chrono::seconds(5)));
+    EXPECT_EQ(reap.status().exit_code, exit_code) << "the monitor ends as its job did";
+  }
 }
 
 TEST_F(LocalLauncherTest, ReattachToAGoneProcessFailsAndKeepsWhatWasStored) {

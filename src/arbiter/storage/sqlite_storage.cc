@@ -719,45 +719,72 @@ Result<std::optional<CostRecord>> SqliteStorage::GetCostRecord(const std::string
   return std::optional<CostRecord>(std::move(c));
 }
 
-Result<std::vector<RunHistoryEntry>> SqliteStorage::RunHistory(const RunHistoryFilter& filter) {
-  std::lock_guard lock(mu_);
+namespace {
+
+// The newest `filter.limit` finished runs matching `filter` with their newest
+// materialization's metadata and cost record, newest first; `hseq` orders them.
+std::string RunHistorySql(const RunHistoryFilter& filter) {
   std::string sql =
       std::string("SELECT ") + kRunColumnsOfR +
       ", (SELECT metadata FROM materializations m WHERE m.run_id=r.run_id ORDER BY m.id DESC "
       "LIMIT 1), c.runtime, c.predicted_usd, c.actual_usd, c.usage, c.counterfactuals, "
-      "c.recorded_at FROM runs r LEFT JOIN cost_records c ON c.run_id=r.run_id "
+      "c.recorded_at, r.seq AS hseq FROM runs r LEFT JOIN cost_records c ON c.run_id=r.run_id "
       "WHERE r.status IN ('SUCCESS','FAILURE','CANCELED')";
   if (filter.asset_key) sql += " AND r.asset_key=?1";
   if (filter.status) sql += " AND r.status=?2";
   if (filter.created_since) sql += " AND r.created_at>=?3";
   sql += " ORDER BY r.seq DESC LIMIT ?4";
-  ARBITER_ASSIGN_OR_RETURN(Statement q, db_->Prepare(sql));
+  return sql;
+}
+
+void BindRunHistory(Statement& q, const RunHistoryFilter& filter) {
   if (filter.asset_key) q.Bind(1, *filter.asset_key);
   if (filter.status) q.Bind(2, RunStatusName(*filter.status));
   if (filter.created_since) q.Bind(3, Seconds(*filter.created_since));
   q.Bind(4, static_cast<int64_t>(filter.limit));
-  std::vector<RunHistoryEntry> out;
+}
+
+Result<RunHistoryEntry> ReadRunHistoryEntry(const Statement& q) {
+  RunHistoryEntry e;
+  ARBITER_ASSIGN_OR_RETURN(e.run, ReadRun(q));
+  const int k = kRunColumnCount;  // the columns after the run's
+  if (auto meta = q.OptText(k)) e.metadata = ParseJson(*meta);
+  if (!q.IsNull(k + 1)) {
+    CostRecord c;
+    c.run_id = e.run.run_id;
+    c.runtime = q.Text(k + 1);
+    if (!q.IsNull(k + 2)) c.predicted_usd = q.Double(k + 2);
+    if (!q.IsNull(k + 3)) c.actual_usd = q.Double(k + 3);
+    c.usage = ParseJson(q.Text(k + 4));
+    c.counterfactuals = ParseJson(q.Text(k + 5));
+    c.recorded_at = FromSeconds(q.Int(k + 6));
+    e.cost = std::move(c);
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<std::vector<RunHistoryEntry>> SqliteStorage::RunHistory(const RunHistoryFilter& filter) {
+  std::lock_guard lock(mu_);
+  ARBITER_ASSIGN_OR_RETURN(Statement q, db_->Prepare(RunHistorySql(filter)));
+  BindRunHistory(q, filter);
+  return ReadRows(q, ReadRunHistoryEntry);
+}
+
+Status SqliteStorage::ForEachRunHistory(const RunHistoryFilter& filter,
+                                        const std::function<void(const RunHistoryEntry&)>& fn) {
+  std::lock_guard lock(mu_);
+  // The same runs, oldest first, one row in memory at a time.
+  ARBITER_ASSIGN_OR_RETURN(
+      Statement q, db_->Prepare("SELECT * FROM (" + RunHistorySql(filter) + ") ORDER BY hseq"));
+  BindRunHistory(q, filter);
   while (true) {
     ARBITER_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    RunHistoryEntry e;
-    ARBITER_ASSIGN_OR_RETURN(e.run, ReadRun(q));
-    const int k = kRunColumnCount;  // the columns after the run's
-    if (auto meta = q.OptText(k)) e.metadata = ParseJson(*meta);
-    if (!q.IsNull(k + 1)) {
-      CostRecord c;
-      c.run_id = e.run.run_id;
-      c.runtime = q.Text(k + 1);
-      if (!q.IsNull(k + 2)) c.predicted_usd = q.Double(k + 2);
-      if (!q.IsNull(k + 3)) c.actual_usd = q.Double(k + 3);
-      c.usage = ParseJson(q.Text(k + 4));
-      c.counterfactuals = ParseJson(q.Text(k + 5));
-      c.recorded_at = FromSeconds(q.Int(k + 6));
-      e.cost = std::move(c);
-    }
-    out.push_back(std::move(e));
+    if (!row) return Status::Ok();
+    ARBITER_ASSIGN_OR_RETURN(RunHistoryEntry e, ReadRunHistoryEntry(q));
+    fn(e);
   }
-  return out;
 }
 
 // The service's writes below are single statements, so each check-and-write

@@ -57,6 +57,8 @@ class SqliteStorage final : public Storage {
   Status PutCostRecord(const CostRecord& c) override;
   Result<std::optional<CostRecord>> GetCostRecord(const std::string& run_id) override;
   Result<std::vector<RunHistoryEntry>> RunHistory(const RunHistoryFilter& filter) override;
+  Status ForEachRunHistory(const RunHistoryFilter& filter,
+                           const std::function<void(const RunHistoryEntry&)>& fn) override;
 
   Result<bool> RecordScheduleTick(const ScheduleTick& tick) override;
   Result<std::optional<ScheduleTick>> LastScheduleTick(const std::string& schedule) override;

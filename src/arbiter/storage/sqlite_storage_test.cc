@@ -305,6 +305,24 @@ TEST_F(SqliteStorageTest, RunHistoryJoinsMetadataAndCostNewestFirst) {
   EXPECT_TRUE(db_->RunHistory(f)->empty());
   f.created_since = kT0;
   EXPECT_EQ(db_->RunHistory(f)->size(), 3u);
+
+  // The same rows one at a time, oldest first, still within the newest `limit`.
+  f = RunHistoryFilter{};
+  f.limit = 2;
+  std::vector<std::string> seen;
+  ASSERT_TRUE(db_->ForEachRunHistory(f, [&](const RunHistoryEntry& e) {
+                   seen.push_back(e.run.run_id);
+                   if (e.run.run_id == "h1") {
+                     EXPECT_EQ(e.cost->actual_usd, 0.5);
+                   }
+                 }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"h2", "other"}));
+  f.limit = 100000;
+  seen.clear();
+  ASSERT_TRUE(db_->ForEachRunHistory(f, [&](const RunHistoryEntry& e) {
+                   seen.push_back(e.run.run_id);
+                 }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"h1", "h2", "other"}));
 }
 
 TEST(SqliteStorageFileTest, TwoConnectionsShareOneDatabase) {

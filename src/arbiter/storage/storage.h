@@ -124,6 +124,10 @@ class Storage {
   // its newest materialization and its cost record, in one query (the cost
   // engine's history and the spend reports).
   virtual Result<std::vector<RunHistoryEntry>> RunHistory(const RunHistoryFilter& filter) = 0;
+  // The same runs, oldest first, one at a time (the cost engine learning from a
+  // long history without holding it). `fn` must not call the storage.
+  virtual Status ForEachRunHistory(const RunHistoryFilter& filter,
+                                   const std::function<void(const RunHistoryEntry&)>& fn) = 0;
 
   // ---- Service: schedule ticks, backfills, the service lease
   // Records a tick; false (and nothing changes) if this schedule's tick at
