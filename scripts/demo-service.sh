@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The service on the Common Crawl example: starts `arbiter serve` on a copy of the
 # project (with one extra schedule that fires every minute), creates a backfill of
-# two dependent assets, shows its progress until it completes, waits for the
-# schedule's tick, then stops the service with SIGTERM. Takes about two minutes.
+# two dependent assets for two crawls, shows its progress until it completes, waits
+# for a tick of the schedule to materialize the other crawls' nodes, then stops the
+# service with SIGTERM. Takes three to four minutes.
 #   scripts/demo-service.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +14,12 @@ work=$(mktemp -d /tmp/arbiter-service-demo-XXXXXX)
 cp -r examples/commoncrawl "$work/project"
 rm -rf "$work/project/.arbiter"
 project="$work/project"
-# A schedule that fires within a minute, so the demo shows a tick.
+# A schedule that fires within a minute, so the demo shows ticks: each one runs the
+# partitions of commoncrawl/nodes not materialized yet (the backfill covers two crawls).
 cat >> "$project/arbiter.yaml" <<'YAML'
   every-minute:
     cron: "* * * * *"
-    assets: [commoncrawl/summary]
+    assets: [commoncrawl/nodes]
     partitions: all_missing
 YAML
 
@@ -42,9 +44,9 @@ until "$arbiter" -C "$project" --json backfills --all 2>/dev/null |
 done
 step backfills --all
 echo
-echo "waiting for the every-minute schedule's first tick and its runs ..."
+echo "waiting for a tick of the every-minute schedule to run the missing nodes ..."
 until "$arbiter" -C "$project" --json schedules every-minute 2>/dev/null |
-  python3 -c 'import json,sys; t=json.load(sys.stdin); sys.exit(0 if t and t[0]["status"]=="launched" else 1)'; do
+  python3 -c 'import json,sys; t=json.load(sys.stdin); sys.exit(0 if any(x["status"]=="launched" for x in t) else 1)'; do
   sleep 2
 done
 until [ "$("$arbiter" -C "$project" --json runs --status queued 2>/dev/null)" = "[]" ] &&

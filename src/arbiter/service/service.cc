@@ -111,7 +111,10 @@ std::shared_ptr<const cost::Engine> Service::Engine(std::string* why) {
   }
   std::unique_ptr<cost::Engine> e = o_.open_engine(*bundle_->project, why);
   if (e) {
-    engine_ = std::shared_ptr<const cost::Engine>(std::move(e));
+    // The engine points into the project it was built on; that project may be
+    // reloaded away while the engine still prices runs, so the engine keeps it alive.
+    engine_ = std::shared_ptr<const cost::Engine>(
+        e.release(), [project = bundle_->project](const cost::Engine* engine) { delete engine; });
     engine_at_ = now;
     engine_stale_ = false;
   }

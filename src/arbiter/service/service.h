@@ -110,6 +110,7 @@ class Service {
   std::shared_ptr<Bundle> bundle_;
   TimePoint loaded_at_{};
   std::mutex engine_mu_;
+  // Keeps the project it was built on alive (a reload may replace bundle_).
   std::shared_ptr<const cost::Engine> engine_;  // guarded by engine_mu_
   TimePoint engine_at_{};
   TimePoint last_recover_{};

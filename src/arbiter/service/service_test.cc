@@ -243,12 +243,20 @@ class ServiceTest : public ::testing::Test {
     return project_->assets.at(*definitions::AssetKey::Parse(key));
   }
 
-  std::unique_ptr<Service> MakeService() {
+  // `fresh_projects`: every load returns a new copy and every pass reloads, as
+  // a long-running service sees after editing arbiter.yaml.
+  std::unique_ptr<Service> MakeService(bool fresh_projects = false) {
     ServiceOptions o;
     o.storage = storage_.get();
-    o.load_project = [this]() -> Result<std::shared_ptr<const definitions::Project>> {
+    o.load_project = [this, fresh_projects]() -> Result<std::shared_ptr<const definitions::Project>> {
+      if (fresh_projects) {
+        auto copy = std::make_shared<const definitions::Project>(*project_);
+        loaded_.push_back(copy);
+        return copy;
+      }
       return std::shared_ptr<const definitions::Project>(project_);
     };
+    if (fresh_projects) o.reload_every = seconds(0);
     o.env = &env_;
     o.launcher_for = [this](const definitions::RuntimeConfig&) { return launcher_.get(); };
     o.open_engine = [](const definitions::Project& p, std::string*) {
@@ -307,6 +315,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<storage::SqliteStorage> storage_;
   std::unique_ptr<ScriptedLauncher> launcher_;
   std::shared_ptr<definitions::Project> project_;
+  std::vector<std::weak_ptr<const definitions::Project>> loaded_;
 };
 
 TEST_F(ServiceTest, AScheduleFiresAtItsTickOnceAcrossRestartsAndCatchesUpAfterDowntime) {
@@ -503,6 +512,31 @@ TEST_F(ServiceTest, ARetryAfterLostCapacityRunsOnDemandAndMayMoveToAnotherRuntim
   EXPECT_TRUE(launcher_->spot(first.run_id));
   EXPECT_FALSE(launcher_->spot(retry->run_id)) << "the retry ran without spot capacity";
   EXPECT_THAT(log_text_.str(), HasSubstr("moved from local to spare"));
+}
+
+// The cost engine opened for a tick prices runs that end after the project was
+// reloaded (and the tick's project dropped): it keeps its own project alive.
+TEST_F(ServiceTest, TheCostEngineOutlivesReloadsOfTheProject) {
+  clock_.Set(At(2026, 1, 5, 9, 59, 59));
+  auto s = MakeService(/*fresh_projects=*/true);
+  ASSERT_TRUE(s->Start().ok());
+  clock_.Set(At(2026, 1, 5, 10));
+  ASSERT_TRUE(s->Step().ok());  // the tick opens the engine on the project loaded now
+  s->WaitForFollowers();
+  ASSERT_EQ(Runs(RunStatus::kSuccess).size(), 1u);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(s->Step().ok());  // reloads drop that bundle
+  RunRecord later = Submit("up", "p1");
+  ASSERT_TRUE(s->Step().ok());
+  s->WaitForFollowers();
+  EXPECT_EQ(storage_->GetRun(later.run_id)->status, RunStatus::kSuccess);
+  Result<std::optional<storage::CostRecord>> cost = storage_->GetCostRecord(later.run_id);
+  ASSERT_TRUE(cost.ok() && cost->has_value()) << log_text_.str();
+  EXPECT_EQ((*cost)->runtime, "local");
+  EXPECT_TRUE((*cost)->actual_usd.has_value());
+  int alive = 0;
+  for (const auto& p : loaded_) alive += !p.expired();
+  EXPECT_GE(alive, 2) << "the engine's project and the current one";
+  EXPECT_LT(alive, static_cast<int>(loaded_.size())) << "older projects are freed";
 }
 
 TEST_F(ServiceTest, PoolsAndLimitsHoldUnderLoad) {
