@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "arbiter/service/service_log.h"
 
 namespace arbiter::service {
@@ -127,6 +129,20 @@ TEST(ScheduleTicksTest, NewYorkBothTransitions) {
   Fixture early = Make("30 1 * * *", "America/New_York");
   DueTicks rep = early.Due(Catchup::kAll, At(2024, 11, 2, 12), At(2024, 11, 3, 12));
   EXPECT_EQ(Isos(rep.fire), std::vector<std::string>{"2024-11-03T05:30:00Z"});
+}
+
+// The service log takes what jobs and platforms said, which need not be UTF-8.
+TEST(ServiceLogTest, InvalidUtf8IsReplacedNotThrown) {
+  FakeClock clock(At(2026, 1, 5, 9, 30));
+  for (bool text : {false, true}) {
+    std::ostringstream out;
+    ServiceLog log(&out, text, &clock);
+    log.Event("run.ended", {{"reason", std::string("bad \xff byte")}}, "warning");
+    EXPECT_NE(out.str().find("bad \xef\xbf\xbd byte"), std::string::npos) << out.str();
+    EXPECT_NE(out.str().find(text ? "2026-01-05T09:30:00Z warning: run.ended" : "\"run.ended\""),
+              std::string::npos)
+        << out.str();
+  }
 }
 
 TEST(ScheduleTicksTest, AnExpressionThatNeverFiresHasNoNextTick) {
