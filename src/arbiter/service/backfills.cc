@@ -130,7 +130,7 @@ Result<BackfillStep> AdvanceBackfill(storage::Storage& storage, const definition
   }
   if (!next.empty()) {
     // run id of (asset, partition) queued in this step, for the downstream `after` links.
-    std::map<std::pair<std::string, std::string>, std::string> queued;
+    QueuedRuns queued;
     for (const AssetDef* asset : assets) {
       planning::PlanRequest request;
       request.asset = asset;
@@ -154,12 +154,7 @@ Result<BackfillStep> AdvanceBackfill(storage::Storage& storage, const definition
       options.decorate = [&](storage::RunRecord& r) {
         r.run_id = DerivedRunId("backfill/" + backfill.backfill_id + "/" + r.asset_key + "/" +
                                 r.partition_key.value_or(""));
-        nlohmann::json after = nlohmann::json::array();
-        for (const auto& dep : asset->deps) {
-          auto up = queued.find({dep.str(), r.partition_key.value_or("")});
-          if (up != queued.end()) after.push_back(up->second);
-        }
-        if (!after.empty()) r.tags[kAfterTag] = after;
+        LinkToUpstream(*asset, queued, r);
       };
       planning::EnqueueResult result = planning::Enqueue(storage, plan, options);
       for (const std::string& w : result.warnings) step.warnings.push_back(w);

@@ -59,6 +59,16 @@ std::string HeldBack(const definitions::Project& project, const RunRecord& r, co
 
 }  // namespace
 
+void LinkToUpstream(const definitions::AssetDef& asset, const QueuedRuns& queued,
+                    RunRecord& run) {
+  nlohmann::json after = nlohmann::json::array();
+  for (const auto& dep : asset.deps) {
+    auto up = queued.find({dep.str(), run.partition_key.value_or("")});
+    if (up != queued.end()) after.push_back(up->second);
+  }
+  if (!after.empty()) run.tags[kAfterTag] = after;
+}
+
 Dispatch PlanDispatch(const definitions::Project& project, const QueueSnapshot& queue,
                       TimePoint now, int max_concurrent_runs) {
   Dispatch out;

@@ -23,6 +23,14 @@ namespace arbiter::service {
 // starts: the upstream partitions of a multi-asset tick or backfill.
 inline constexpr const char* kAfterTag = "after";
 
+// Runs queued in one step (a tick, a batch of a backfill): (asset, partition) -> run id.
+using QueuedRuns = std::map<std::pair<std::string, std::string>, std::string>;
+
+// Sets kAfterTag on `run` (of `asset`): the runs in `queued` of its upstream
+// assets for the same partition.
+void LinkToUpstream(const definitions::AssetDef& asset, const QueuedRuns& queued,
+                    storage::RunRecord& run);
+
 struct QueueSnapshot {
   std::vector<storage::RunRecord> queued;  // QUEUED runs waiting for the service
   std::vector<storage::RunRecord> live;    // STARTING, RUNNING, CANCELING (any arbiter's)

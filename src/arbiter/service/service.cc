@@ -36,8 +36,6 @@ constexpr std::chrono::hours kRetryLookback{24};
 // How often runs of arbiters that went away are looked for while serving.
 constexpr std::chrono::seconds kRecoverEvery{30};
 
-std::string Iso(TimePoint t) { return Iso8601(t); }
-
 // What a tick of `schedule` runs of `asset`: its newest complete time window
 // at the tick (`partitions: latest`), every missing partition (`all_missing`,
 // and `latest` for keys that are not time windows), or the asset itself.
@@ -327,7 +325,7 @@ void Service::FireSchedules(TimePoint now) {
       t.recorded_at = now;
       t.status = "skipped";
       t.message = std::to_string(due.skipped) + " missed tick(s) from " +
-                  Iso(*due.oldest_skipped) + " to " + Iso(*due.newest_skipped) +
+                  Iso8601(*due.oldest_skipped) + " to " + Iso8601(*due.newest_skipped) +
                   " not run (catchup: " +
                   (schedule.catchup == ScheduleDef::Catchup::kNone ? "none" : "latest") + ")";
       (void)o_.storage->RecordScheduleTick(t);
@@ -352,7 +350,7 @@ void Service::FireTick(const ScheduleDef& schedule, TimePoint tick, TimePoint no
   for (const auto& key : schedule.assets) {
     if (const AssetDef* a = project.FindAsset(key.str())) assets.push_back(a);
   }
-  std::map<std::pair<std::string, std::string>, std::string> queued;  // (asset, partition) -> run
+  QueuedRuns queued;  // (asset, partition) -> run
   std::vector<std::string> problems;
   int held = 0;
   for (const AssetDef* asset : DependencyOrder(assets)) {
@@ -378,16 +376,11 @@ void Service::FireTick(const ScheduleDef& schedule, TimePoint tick, TimePoint no
     planning::EnqueueOptions options;
     options.owner = storage::kQueueOwner;
     options.decorate = [&](RunRecord& r) {
-      r.run_id = DerivedRunId("schedule/" + schedule.name + "/" + Iso(tick) + "/" + r.asset_key +
+      r.run_id = DerivedRunId("schedule/" + schedule.name + "/" + Iso8601(tick) + "/" + r.asset_key +
                               "/" + r.partition_key.value_or(""));
       r.tags["schedule"] = schedule.name;
-      r.tags["tick"] = Iso(tick);
-      nlohmann::json after = nlohmann::json::array();
-      for (const auto& dep : asset->deps) {
-        auto up = queued.find({dep.str(), r.partition_key.value_or("")});
-        if (up != queued.end()) after.push_back(up->second);
-      }
-      if (!after.empty()) r.tags[kAfterTag] = after;
+      r.tags["tick"] = Iso8601(tick);
+      LinkToUpstream(*asset, queued, r);
     };
     planning::EnqueueResult result = planning::Enqueue(*o_.storage, plan, options);
     if (result.error) problems.push_back(asset->key.str() + ": " + result.error->what);
@@ -409,7 +402,7 @@ void Service::FireTick(const ScheduleDef& schedule, TimePoint tick, TimePoint no
   // How late the tick's runs were queued (the scheduler's latency), to the millisecond.
   const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(o_.clock->WallTime() -
                                                                           tick);
-  nlohmann::json fields = {{"schedule", schedule.name}, {"tick", Iso(tick)},
+  nlohmann::json fields = {{"schedule", schedule.name}, {"tick", Iso8601(tick)},
                            {"runs", record.run_ids.size()}, {"late_ms", late.count()}};
   if (!record.message.empty()) fields["message"] = record.message;
   if (!stored.ok()) fields["error"] = "tick not recorded: " + stored.status().message();
@@ -504,10 +497,10 @@ void Service::CreateRetry(const RunRecord& failed, TimePoint now) {
     note[0].kind = "status";
     note[0].level = "info";
     note[0].message = "retry of run " + failed.run_id + " (" + why + "): " + failed.failure_reason +
-                      "; starts at " + Iso(*retry->not_before) + " or later";
+                      "; starts at " + Iso8601(*retry->not_before) + " or later";
     (void)o_.storage->AppendEvents(retry->run_id, &note);
     log_.Event("retry.queued", {{"run", retry->run_id}, {"retry_of", failed.run_id},
-                                {"why", why}, {"not_before", Iso(*retry->not_before)}});
+                                {"why", why}, {"not_before", Iso8601(*retry->not_before)}});
   }
 }
 
